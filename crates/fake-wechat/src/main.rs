@@ -1,0 +1,33 @@
+//! Runs the fake WeChat on its own, for `just dev` and for clients tested from outside Rust.
+//!
+//! Environment: `FAKE_WECHAT_ADDR` (default 127.0.0.1:8081), `FAKE_WECHAT_APPID`,
+//! `FAKE_WECHAT_SECRET`, and `FAKE_WECHAT_DEV=1` to accept any code once.
+
+use fake_wechat::{FakeWechat, FakeWechatConfig};
+
+const DEV_APPID: &str = "wxdevappid0000000";
+const DEV_SECRET: &str = "devsecret";
+
+#[tokio::main]
+async fn main() {
+    let addr = env_or("FAKE_WECHAT_ADDR", "127.0.0.1:8081");
+    let config = FakeWechatConfig::new(
+        env_or("FAKE_WECHAT_APPID", DEV_APPID),
+        env_or("FAKE_WECHAT_SECRET", DEV_SECRET),
+    )
+    .dev(std::env::var("FAKE_WECHAT_DEV").is_ok_and(|v| v == "1" || v == "true"));
+    let listener = match tokio::net::TcpListener::bind(&addr).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("fake-wechat: cannot bind FAKE_WECHAT_ADDR={addr}: {err}");
+            std::process::exit(1);
+        }
+    };
+    let fake = FakeWechat::spawn(listener, config);
+    println!("fake-wechat listening on {}", fake.base_url());
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}

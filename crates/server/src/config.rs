@@ -1,0 +1,196 @@
+//! Server configuration, read once from the environment at start.
+//!
+//! Every problem names the variable at fault and never echoes a secret's value: the message
+//! is printed to a terminal and may end up in a deployment log.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// Everything the server needs to run.
+///
+/// `Debug` is safe to print: the secrets are `SecretString`s, which print as redacted.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: SecretString,
+    pub listen_addr: SocketAddr,
+    pub wechat: WechatConfig,
+    pub jwt_secret: SecretString,
+    pub access_token_ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct WechatConfig {
+    pub appid: String,
+    pub secret: SecretString,
+    pub api_base: String,
+    pub timeout: Duration,
+}
+
+/// A configuration problem, with the variable it concerns.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable} {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+/// HS256 keys shorter than the hash output weaken the MAC; RFC 7518 §3.2 asks for 256 bits.
+const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(&lookup);
+        let jwt_secret = vars.required("JWT_SECRET")?;
+        if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
+            return Err(ConfigError {
+                variable: "JWT_SECRET",
+                problem: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes long"),
+            });
+        }
+        Ok(Self {
+            database_url: vars.required("DATABASE_URL")?.into(),
+            listen_addr: vars.parsed("LISTEN_ADDR", "127.0.0.1:8080", "a socket address")?,
+            wechat: WechatConfig {
+                appid: vars.required("WECHAT_APPID")?,
+                secret: vars.required("WECHAT_SECRET")?.into(),
+                api_base: vars.url("WECHAT_API_BASE", "https://api.weixin.qq.com")?,
+                timeout: Duration::from_millis(vars.positive("WECHAT_TIMEOUT_MS", 5_000)?),
+            },
+            jwt_secret: jwt_secret.into(),
+            access_token_ttl: Duration::from_secs(vars.positive("ACCESS_TOKEN_TTL", 7_200)?),
+        })
+    }
+}
+
+impl WechatConfig {
+    pub fn secret(&self) -> &str {
+        self.secret.expose_secret()
+    }
+}
+
+struct Vars<'a, F>(&'a F);
+
+impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
+    /// An unset or blank variable counts as missing: `FOO=` in a `.env` file is a common slip.
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|value| !value.trim().is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.get(name).ok_or(ConfigError {
+            variable: name,
+            problem: "is required but not set".into(),
+        })
+    }
+
+    fn parsed<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: &str,
+        what: &str,
+    ) -> Result<T, ConfigError> {
+        let value = self.get(name).unwrap_or_else(|| default.to_owned());
+        value.trim().parse().map_err(|_| ConfigError {
+            variable: name,
+            problem: format!("must be {what}, got {value:?}"),
+        })
+    }
+
+    fn positive(&self, name: &'static str, default: u64) -> Result<u64, ConfigError> {
+        match self.parsed::<u64>(name, &default.to_string(), "a positive whole number")? {
+            0 => Err(ConfigError {
+                variable: name,
+                problem: "must be greater than zero".into(),
+            }),
+            value => Ok(value),
+        }
+    }
+
+    fn url(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
+        let value = self.get(name).unwrap_or_else(|| default.to_owned());
+        let value = value.trim().trim_end_matches('/').to_owned();
+        match reqwest::Url::parse(&value) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(value),
+            _ => Err(ConfigError {
+                variable: name,
+                problem: format!("must be an http(s) URL, got {value:?}"),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn config_with(overrides: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut vars: HashMap<&str, &str> = HashMap::from([
+            ("DATABASE_URL", "postgres://localhost/wxlogin"),
+            ("WECHAT_APPID", "wx123"),
+            ("WECHAT_SECRET", "appsecret"),
+            ("JWT_SECRET", SECRET),
+        ]);
+        vars.extend(overrides.iter().copied());
+        Config::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn defaults_fill_the_optional_variables() {
+        let config = config_with(&[]).unwrap();
+        assert_eq!(config.listen_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.wechat.api_base, "https://api.weixin.qq.com");
+        assert_eq!(config.wechat.timeout, Duration::from_millis(5_000));
+        assert_eq!(config.access_token_ttl, Duration::from_secs(7_200));
+    }
+
+    #[test]
+    fn each_required_variable_is_named_when_missing() {
+        for name in [
+            "DATABASE_URL",
+            "WECHAT_APPID",
+            "WECHAT_SECRET",
+            "JWT_SECRET",
+        ] {
+            let err = config_with(&[(name, " ")]).unwrap_err();
+            assert_eq!(err.variable, name);
+        }
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused_without_echoing_it() {
+        let err = config_with(&[("JWT_SECRET", "short-but-secret")]).unwrap_err();
+        assert_eq!(err.variable, "JWT_SECRET");
+        assert!(!err.to_string().contains("short-but-secret"));
+    }
+
+    #[test]
+    fn malformed_values_are_refused() {
+        for (name, value) in [
+            ("LISTEN_ADDR", "localhost"),
+            ("WECHAT_TIMEOUT_MS", "0"),
+            ("WECHAT_TIMEOUT_MS", "-5"),
+            ("ACCESS_TOKEN_TTL", "2h"),
+            ("WECHAT_API_BASE", "ftp://example.com"),
+        ] {
+            assert_eq!(config_with(&[(name, value)]).unwrap_err().variable, name);
+        }
+    }
+
+    #[test]
+    fn debug_output_redacts_secrets() {
+        let printed = format!("{:?}", config_with(&[]).unwrap());
+        assert!(!printed.contains(SECRET));
+        assert!(!printed.contains("appsecret"));
+    }
+}

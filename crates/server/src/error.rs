@@ -1,0 +1,134 @@
+//! The one error type every handler returns, and how it reaches the client.
+//!
+//! Each client-facing variant has a stable snake_case `code` the mini program switches on; the
+//! message is for humans and may change. Internal failures become an opaque 500 whose cause is
+//! logged here and never sent.
+
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("the login code is invalid, expired or already used; call wx.login again")]
+    InvalidCode,
+    #[error("WeChat blocked this user's login as high risk")]
+    UserBlocked,
+    #[error("WeChat is rate limiting logins; retry later")]
+    RateLimited { retry_after: Duration },
+    #[error("WeChat is busy; retry shortly")]
+    UpstreamBusy,
+    #[error("WeChat could not be reached or answered unexpectedly")]
+    UpstreamError,
+    #[error("the server's WeChat credentials are wrong")]
+    ServerMisconfigured,
+    #[error("the bearer token is missing, malformed, expired or not ours")]
+    InvalidToken,
+    #[error("the service is temporarily unavailable")]
+    Unavailable,
+    #[error("no such resource")]
+    NotFound,
+    #[error("this method is not allowed here")]
+    MethodNotAllowed,
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidCode | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::UserBlocked => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::UpstreamError => StatusCode::BAD_GATEWAY,
+            Self::UpstreamBusy | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::ServerMisconfigured | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidCode => "invalid_code",
+            Self::UserBlocked => "user_blocked",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::UpstreamBusy => "upstream_busy",
+            Self::UpstreamError => "upstream_error",
+            Self::ServerMisconfigured => "server_misconfigured",
+            Self::InvalidToken => "invalid_token",
+            Self::Unavailable => "unavailable",
+            Self::NotFound => "not_found",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            // The database is down or saturated: the client may retry, and it is not our bug.
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                tracing::warn!(error = %err, "database unavailable");
+                Self::Unavailable
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(cause) = &self {
+            tracing::error!(error = %ErrorChain(cause.as_ref()), "internal error");
+        }
+        let body = Json(json!({ "error": { "code": self.code(), "message": self.to_string() } }));
+        let mut response = (self.status(), body).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            Self::InvalidToken => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+                );
+            }
+            Self::RateLimited { retry_after } => {
+                headers.insert(header::RETRY_AFTER, retry_after.as_secs().max(1).into());
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// Prints an error with every cause after it, so one log line tells the whole story.
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}

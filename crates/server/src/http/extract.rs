@@ -1,0 +1,67 @@
+//! Extractors that fail with wxlogin's error shape instead of axum's plain-text rejections.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A JSON body. The content type is not checked: WeChat's `wx.request` and many HTTP clients
+/// label JSON loosely, and the body's syntax is what matters.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                    _ => ApiError::InvalidRequest(rejection.body_text()),
+                })?;
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|err| ApiError::InvalidRequest(format!("invalid JSON body: {err}")))
+    }
+}
+
+/// The user a valid bearer token speaks for.
+///
+/// A request with a malformed or bad token is rejected, never treated as anonymous.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthUser {
+    pub user_id: Uuid,
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts).ok_or(ApiError::InvalidToken)?;
+        let user_id = state.tokens.verify(token).map_err(|err| {
+            tracing::debug!(error = %err, "bearer token refused");
+            ApiError::InvalidToken
+        })?;
+        tracing::Span::current().record("user.id", tracing::field::display(user_id));
+        Ok(Self { user_id })
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive
+/// (RFC 7235).
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}

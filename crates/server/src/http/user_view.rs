@@ -1,0 +1,33 @@
+//! The user as the API shows it: no appid, no session_key, nothing internal.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::users::User;
+
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: Uuid,
+    pub openid: String,
+    pub unionid: Option<String>,
+    pub nickname: Option<String>,
+    pub avatar_url: Option<String>,
+    pub phone: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            openid: user.openid,
+            unionid: user.unionid,
+            nickname: user.nickname,
+            avatar_url: user.avatar_url,
+            phone: user.phone,
+            created_at: user.created_at,
+        }
+    }
+}

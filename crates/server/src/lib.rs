@@ -1,0 +1,72 @@
+//! wxlogin's server: WeChat mini-program login on Postgres, issuing wxlogin tokens.
+//!
+//! The binary is a thin shell over [`app`] and [`serve`]; tests build the very same router.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod sealing;
+pub mod state;
+pub mod telemetry;
+pub mod tokens;
+pub mod users;
+pub mod wechat;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+use config::Config;
+use sealing::SessionKeySealer;
+use state::{AppState, Services};
+use tokens::AccessTokens;
+use wechat::WechatClient;
+
+/// The schema, embedded so a deployed binary migrates its database on start.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// How long a request waits for a free database connection before answering 503.
+const DB_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    http::router(state)
+}
+
+/// Builds the shared services from configuration and a database pool.
+pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Error> {
+    Ok(AppState::new(Services {
+        db,
+        wechat: WechatClient::new(config.wechat.clone())?,
+        tokens: AccessTokens::hs256(&config.jwt_secret, config.access_token_ttl),
+        sealer: SessionKeySealer::from_secret(&config.jwt_secret),
+    }))
+}
+
+/// Pool settings shared by the binary and tests. A request that cannot get a connection within
+/// the acquire timeout is answered 503 `unavailable` instead of hanging.
+pub fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(DB_ACQUIRE_TIMEOUT)
+}
+
+pub fn connect_options(database_url: &str) -> Result<PgConnectOptions, sqlx::Error> {
+    database_url.parse()
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,72 @@
+//! `wxlogin-server`: read configuration, connect, migrate, serve until SIGTERM or Ctrl-C.
+
+use std::process::ExitCode;
+
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use wxlogin_server::config::Config;
+use wxlogin_server::{build_state, connect_options, pool_options, serve, telemetry, MIGRATOR};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // A missing .env is normal in production; the environment alone then configures us.
+    let _ = dotenvy::dotenv();
+    telemetry::init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            // One line, naming what is wrong and never a secret's value.
+            eprintln!("wxlogin-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let config = Config::from_env().map_err(|err| format!("configuration error: {err}"))?;
+    let connect = connect_options(config.database_url.expose_secret())
+        .map_err(|_| "configuration error: DATABASE_URL is not a valid Postgres URL".to_owned())?;
+    let db = pool_options()
+        .connect_with(connect)
+        .await
+        .map_err(|err| format!("cannot connect to the database at DATABASE_URL: {err}"))?;
+    MIGRATOR
+        .run(&db)
+        .await
+        .map_err(|err| format!("database migration failed: {err}"))?;
+    let state =
+        build_state(&config, db).map_err(|err| format!("cannot build the WeChat client: {err}"))?;
+    let listener = TcpListener::bind(config.listen_addr)
+        .await
+        .map_err(|err| format!("cannot bind LISTEN_ADDR={}: {err}", config.listen_addr))?;
+    let addr = listener.local_addr().map_err(|err| err.to_string())?;
+    println!("wxlogin-server listening on http://{addr}");
+    serve(listener, state, shutdown_signal())
+        .await
+        .map_err(|err| format!("server error: {err}"))?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM, whichever comes first.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,106 @@
+//! The `users` and `wechat_sessions` tables.
+//!
+//! Functions here take any executor, so callers decide what runs in one transaction. Nothing
+//! here ever selects `session_key_sealed` next to user data.
+
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A user as clients may see them.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: Uuid,
+    pub openid: String,
+    pub unionid: Option<String>,
+    pub nickname: Option<String>,
+    pub avatar_url: Option<String>,
+    pub phone: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub last_login_at: OffsetDateTime,
+}
+
+/// Who logged in, as WeChat vouched for them.
+pub struct LoginIdentity<'a> {
+    pub appid: &'a str,
+    pub openid: &'a str,
+    pub unionid: Option<&'a str>,
+    /// The newest session_key, already sealed by [`crate::sealing`].
+    pub sealed_session_key: &'a [u8],
+}
+
+#[derive(Debug)]
+pub struct LoginRecord {
+    pub user: User,
+    pub new_user: bool,
+}
+
+/// Creates the user on first login or stamps a returning one, and stores the newest session_key.
+///
+/// One statement, so it is atomic without a transaction and costs one round trip. Concurrent
+/// first logins of one person meet on the (appid, openid) unique key: one inserts, the others
+/// turn into updates of that row, and all of them succeed. `xmax = 0` holds only for a row this
+/// statement inserted, which is how `new_user` is told apart.
+pub async fn record_login(
+    db: impl PgExecutor<'_>,
+    login: &LoginIdentity<'_>,
+) -> Result<LoginRecord, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"
+        WITH upserted AS (
+            INSERT INTO users (appid, openid, unionid)
+            VALUES ($1, $2, $3)
+            ON CONFLICT (appid, openid) DO UPDATE
+                SET last_login_at = now(),
+                    updated_at = now(),
+                    -- A unionid appears once the app is bound to an Open Platform account.
+                    unionid = COALESCE(EXCLUDED.unionid, users.unionid)
+            RETURNING id, openid, unionid, nickname, avatar_url, phone, created_at,
+                      last_login_at, (xmax = 0) AS inserted
+        ), stored_key AS (
+            INSERT INTO wechat_sessions (user_id, session_key_sealed)
+            SELECT id, $4 FROM upserted
+            ON CONFLICT (user_id) DO UPDATE
+                SET session_key_sealed = EXCLUDED.session_key_sealed,
+                    updated_at = now()
+        )
+        SELECT id AS "id!", openid AS "openid!", unionid, nickname, avatar_url, phone,
+               created_at AS "created_at!", last_login_at AS "last_login_at!",
+               inserted AS "inserted!"
+        FROM upserted
+        "#,
+        login.appid,
+        login.openid,
+        login.unionid,
+        login.sealed_session_key,
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(LoginRecord {
+        new_user: row.inserted,
+        user: User {
+            id: row.id,
+            openid: row.openid,
+            unionid: row.unionid,
+            nickname: row.nickname,
+            avatar_url: row.avatar_url,
+            phone: row.phone,
+            created_at: row.created_at,
+            last_login_at: row.last_login_at,
+        },
+    })
+}
+
+pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as!(
+        User,
+        r#"
+        SELECT id, openid, unionid, nickname, avatar_url, phone, created_at, last_login_at
+        FROM users
+        WHERE id = $1
+        "#,
+        id
+    )
+    .fetch_optional(db)
+    .await
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Runs wxlogin locally: the fake WeChat API (unless real WECHAT_APPID and WECHAT_SECRET are
+// given) and the server pointed at it. Meant to run under scripts/with-db.js (`just dev`), which
+// sets DATABASE_URL and has loaded `.env`. Anything set by the user wins over the dev defaults
+// below. Ctrl-C, or either process exiting, stops both.
+'use strict';
+
+const { spawn, spawnSync } = require('node:child_process');
+const net = require('node:net');
+const os = require('node:os');
+
+const env = { ...process.env };
+const useFake = !(env.WECHAT_APPID && env.WECHAT_SECRET);
+
+// Dev-only values, never to be used anywhere else: they match the fake WeChat's defaults.
+const fakeAddr = env.FAKE_WECHAT_ADDR || '127.0.0.1:8081';
+if (useFake) {
+  env.FAKE_WECHAT_ADDR = fakeAddr;
+  env.FAKE_WECHAT_APPID ||= 'wxdevappid0000000';
+  env.FAKE_WECHAT_SECRET ||= 'devsecret';
+  env.FAKE_WECHAT_DEV ||= '1'; // accepts any login code once, so the mini program works as is
+  env.WECHAT_APPID = env.FAKE_WECHAT_APPID;
+  env.WECHAT_SECRET = env.FAKE_WECHAT_SECRET;
+  env.WECHAT_API_BASE ||= `http://${fakeAddr}`;
+}
+env.JWT_SECRET ||= 'dev-only-jwt-secret-never-use-outside-local-dev';
+env.RUST_LOG ||= 'info';
+
+function log(message) {
+  console.error(`dev: ${message}`);
+}
+
+const packages = useFake ? ['fake-wechat', 'wxlogin-server'] : ['wxlogin-server'];
+
+// One build first: two concurrent `cargo run`s would only wait for each other's build lock.
+const build = spawnSync('cargo', ['build', '--release', ...packages.flatMap((p) => ['-p', p])], {
+  stdio: 'inherit',
+  env,
+});
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+const children = new Set();
+let stopping = false;
+
+function start(pkg) {
+  const child = spawn('cargo', ['run', '--quiet', '--release', '-p', pkg], { stdio: 'inherit', env });
+  children.add(child);
+  child.on('exit', (code, signal) => {
+    children.delete(child);
+    if (!stopping) {
+      log(`${pkg} exited (${signal || code}); stopping the rest`);
+      stopAll('SIGTERM', code || 1);
+    } else if (children.size === 0) {
+      process.exit(process.exitCode);
+    }
+  });
+  return child;
+}
+
+function stopAll(signal, exitCode) {
+  stopping = true;
+  process.exitCode = exitCode;
+  if (children.size === 0) process.exit(exitCode);
+  for (const child of children) child.kill(signal);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => stopAll(sig, 128 + os.constants.signals[sig]));
+}
+
+function portAnswers(addr) {
+  const i = addr.lastIndexOf(':');
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: addr.slice(0, i), port: Number(addr.slice(i + 1)) });
+    socket.once('connect', () => resolve(true) || socket.destroy());
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function main() {
+  if (useFake) {
+    if (await portAnswers(fakeAddr)) {
+      log(`${fakeAddr} is already in use: set FAKE_WECHAT_ADDR to a free address`);
+      process.exit(1);
+    }
+    log(`starting the fake WeChat API on ${fakeAddr} (appid ${env.WECHAT_APPID})`);
+    start('fake-wechat');
+    for (let waited = 0; !(await portAnswers(fakeAddr)); waited += 100) {
+      if (stopping) return;
+      if (waited > 30000) {
+        log(`the fake WeChat API did not answer on ${fakeAddr} within 30 s`);
+        return stopAll('SIGTERM', 1);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } else {
+    log(`using the real WeChat API for appid ${env.WECHAT_APPID}`);
+  }
+  if (stopping) return;
+  log(`starting wxlogin-server on ${env.LISTEN_ADDR || '127.0.0.1:8080'}`);
+  start('wxlogin-server');
+}
+
+main();
