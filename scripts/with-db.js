@@ -205,7 +205,15 @@ async function startEmbedded() {
     }
     // pg_ctl starts the server in its own session, so a Ctrl-C in the terminal reaches the
     // command but not Postgres, which is stopped only after the command has finished.
-    run(bin.pg_ctl, ['start', '--wait', '--timeout=60', '-D', DATA_DIR, '-l', LOG_FILE, '-o', `-p ${port}`], ids);
+    try {
+      run(bin.pg_ctl, ['start', '--wait', '--timeout=60', '-D', DATA_DIR, '-l', LOG_FILE, '-o', `-p ${port}`], ids);
+    } catch (e) {
+      fs.rmSync(me, { force: true });
+      // The reason is in the server log, e.g. a cluster made by an older major version, which
+      // only deleting .pgdata/ fixes.
+      const tail = fs.readFileSync(LOG_FILE, 'utf8').trim().split('\n').slice(-5).join('\n');
+      throw new Error(`${e.message}\n${tail}\n(the dev database lives in .pgdata/; deleting it starts afresh)`);
+    }
   }
   try {
     await createDatabaseIfMissing(port, password);

@@ -109,8 +109,8 @@ mod tests {
         let sealed = sealer.seal(&key, "wx1", "openid-a");
         let opened = sealer.open(&sealed, "wx1", "openid-a").unwrap();
         assert_eq!(opened.expose_secret(), "tiihtNczf5v6AKRyjwEUhQ==");
-        assert_eq!(sealer.open(&sealed, "wx1", "openid-b"), Err(UnsealError));
-        assert_eq!(sealer.open(&sealed, "wx2", "openid-a"), Err(UnsealError));
+        assert!(sealer.open(&sealed, "wx1", "openid-b").is_err());
+        assert!(sealer.open(&sealed, "wx2", "openid-a").is_err());
     }
 
     #[test]
@@ -128,14 +128,11 @@ mod tests {
         let key = SecretString::from("k");
         let mut sealed = sealer(SECRET).seal(&key, "wx1", "o");
         let other = sealer("another secret of at least 32 bytes!!");
-        assert_eq!(other.open(&sealed, "wx1", "o"), Err(UnsealError));
+        assert!(other.open(&sealed, "wx1", "o").is_err());
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
-        assert_eq!(sealer(SECRET).open(&sealed, "wx1", "o"), Err(UnsealError));
-        assert_eq!(sealer(SECRET).open(&[], "wx1", "o"), Err(UnsealError));
-        assert_eq!(
-            sealer(SECRET).open(&[1, 2, 3], "wx1", "o"),
-            Err(UnsealError)
-        );
+        assert!(sealer(SECRET).open(&sealed, "wx1", "o").is_err());
+        assert!(sealer(SECRET).open(&[], "wx1", "o").is_err());
+        assert!(sealer(SECRET).open(&[1, 2, 3], "wx1", "o").is_err());
     }
 }

@@ -7,12 +7,13 @@ use sqlx::PgPool;
 
 use crate::sealing::SessionKeySealer;
 use crate::tokens::AccessTokens;
-use crate::wechat::WechatClient;
+use crate::wechat::{RetryPolicy, WechatClient};
 
 /// Cheap to clone: axum clones the state for every request.
 #[derive(Clone)]
 pub struct AppState(Arc<Services>);
 
+#[derive(Clone)]
 pub struct Services {
     pub db: PgPool,
     pub wechat: WechatClient,
@@ -23,6 +24,13 @@ pub struct Services {
 impl AppState {
     pub fn new(services: Services) -> Self {
         Self(Arc::new(services))
+    }
+
+    /// The same services with another retry policy for WeChat's "system busy".
+    pub fn with_wechat_retry(self, retry: RetryPolicy) -> Self {
+        let mut services = Arc::unwrap_or_clone(self.0);
+        services.wechat = services.wechat.with_retry(retry);
+        Self::new(services)
     }
 }
 

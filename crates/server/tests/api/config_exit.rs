@@ -1,0 +1,157 @@
+//! The binary itself: refusing bad configuration in one line, and shutting down gracefully.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use fake_wechat::{FakeWechatConfig, Fault};
+use sqlx::PgPool;
+
+use crate::helpers::{assert_error, APPID, JWT_SECRET, WECHAT_SECRET};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_wxlogin-server");
+
+/// A working directory with no `.env` above it, so only the variables given here count.
+fn empty_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wxlogin-config-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn valid_env() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/none".into(),
+        ),
+        ("WECHAT_APPID", APPID.into()),
+        ("WECHAT_SECRET", WECHAT_SECRET.into()),
+        ("JWT_SECRET", JWT_SECRET.into()),
+    ]
+}
+
+fn run_with(env: &[(&str, String)]) -> (bool, String) {
+    let output = Command::new(BINARY)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(empty_dir())
+        .output()
+        .expect("run the server binary");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_configuration_exits_with_one_line_naming_the_variable() {
+    let short_secret = "short-secret-value";
+    let cases: Vec<(&str, Option<&str>)> = vec![
+        ("DATABASE_URL", None),
+        ("WECHAT_APPID", None),
+        ("WECHAT_SECRET", None),
+        ("JWT_SECRET", None),
+        ("JWT_SECRET", Some(short_secret)),
+        ("LISTEN_ADDR", Some("not-an-address")),
+        ("WECHAT_TIMEOUT_MS", Some("soon")),
+        ("ACCESS_TOKEN_TTL", Some("0")),
+        ("WECHAT_API_BASE", Some("api.weixin.qq.com")),
+    ];
+    for (variable, value) in cases {
+        let mut env = valid_env();
+        env.retain(|(name, _)| *name != variable);
+        if let Some(value) = value {
+            env.push((variable, value.to_owned()));
+        }
+        let (success, stderr) = run_with(&env);
+        assert!(!success, "{variable}={value:?} must not start");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+        assert!(stderr.contains(variable), "{stderr:?} names {variable}");
+        assert!(!stderr.contains(short_secret) && !stderr.contains(WECHAT_SECRET));
+    }
+}
+
+#[test]
+fn an_unreachable_database_at_start_is_one_line_without_the_password() {
+    let mut env = valid_env();
+    env.retain(|(name, _)| *name != "DATABASE_URL");
+    env.push((
+        "DATABASE_URL",
+        "postgres://postgres:hunter2-db-password@127.0.0.1:1/none".into(),
+    ));
+    let (success, stderr) = run_with(&env);
+    assert!(!success);
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(stderr.contains("DATABASE_URL"));
+    assert!(!stderr.contains("hunter2-db-password"));
+}
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn sigterm_lets_the_in_flight_login_finish_then_exits_cleanly(db: PgPool) {
+    let fake = fake_wechat::FakeWechat::start(FakeWechatConfig::new(APPID, WECHAT_SECRET)).await;
+    let mut env = valid_env();
+    env.retain(|(name, _)| *name != "DATABASE_URL");
+    env.extend([
+        ("DATABASE_URL", database_url_of(&db)),
+        ("LISTEN_ADDR", "127.0.0.1:0".into()),
+        ("WECHAT_API_BASE", fake.base_url()),
+        ("WECHAT_TIMEOUT_MS", "1000".into()),
+        ("RUST_LOG", "warn".into()),
+    ]);
+    let mut server = Command::new(BINARY)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(empty_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let base_url = banner
+        .trim()
+        .strip_prefix("wxlogin-server listening on ")
+        .unwrap_or_else(|| panic!("unexpected banner {banner:?}"))
+        .to_owned();
+
+    // A login that WeChat keeps waiting, in flight when the signal arrives.
+    fake.inject(Fault::Hang, 1);
+    let code = fake.issue_code("openid-shutdown");
+    let in_flight = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(format!("{base_url}/api/auth/login"))
+            .json(&serde_json::json!({ "code": code }))
+            .send()
+            .await
+    });
+    while fake.jscode2session_calls() == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request got an answer");
+    assert_error(response, 502, "upstream_error").await;
+    let status = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exited with {status}");
+}
+
+/// A URL for the per-test database, built from the URL the test run was given.
+fn database_url_of(db: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests");
+    let mut url = reqwest::Url::parse(&base).unwrap();
+    url.set_path(db.connect_options().get_database().unwrap());
+    url.to_string()
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real router over real HTTP, a real Postgres database per test, and the
+//! fake WeChat on another port.
+
+mod helpers;
+
+mod config_exit;
+mod errors;
+mod health;
+mod login;
+mod me;
+mod secrets;

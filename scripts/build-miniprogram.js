@@ -1,0 +1,339 @@
+#!/usr/bin/env node
+// Builds the mini program's generated files from crates/core-wasm:
+//
+//   miniprogram/wasm/wxlogin_core_bg.wasm.br  the Rust token checks, WebAssembly 1.0, brotli
+//   miniprogram/wasm/wxlogin_core.js          wasm-bindgen's glue, turned into CommonJS
+//   miniprogram/wasm/shim.js                  WebAssembly/TextEncoder/TextDecoder on WeChat
+//   miniprogram/config.js                     the API base URL (env WXLOGIN_API_BASE)
+//
+// and compiles every .wxml with WeChat's own compiler. The files are committed so that WeChat
+// DevTools opens miniprogram/ as cloned. `--check` builds into a temporary folder instead and
+// fails when anything differs from what is in miniprogram/ (the wasm is compared decompressed,
+// so a different brotli in another Node version does not count as a change).
+//
+// Why each step exists is in ../shared/WASM.md's recipe; in short, WeChat on iOS rejects modules
+// that use post-MVP features, and its runtime has no WebAssembly, TextDecoder or fetch.
+'use strict';
+
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const zlib = require('node:zlib');
+
+const ROOT = path.resolve(__dirname, '..');
+const MINIPROGRAM = path.join(ROOT, 'miniprogram');
+const CRATE = 'wxlogin-core-wasm';
+const TARGET = 'wasm32-unknown-unknown';
+const PROFILE = 'wasm';
+const OUT_NAME = 'wxlogin_core';
+const SIZE_BUDGET = 16 * 1024;
+const DEFAULT_API_BASE = 'http://127.0.0.1:8080';
+
+// Files the build writes, relative to miniprogram/.
+const GENERATED = {
+  wasm: `wasm/${OUT_NAME}_bg.wasm.br`,
+  glue: `wasm/${OUT_NAME}.js`,
+  shim: 'wasm/shim.js',
+  config: 'config.js',
+};
+
+function main() {
+  const check = process.argv.includes('--check');
+  const work = path.join(ROOT, 'target', 'miniprogram');
+  fs.mkdirSync(work, { recursive: true });
+
+  const pin = pinnedWasmBindgen();
+  const raw = cargoBuild();
+  const stripped = path.join(work, 'core.wasm');
+  fs.writeFileSync(stripped, stripCustomSections(fs.readFileSync(raw), ['target_features']));
+
+  const bindgenOut = path.join(work, 'bindgen');
+  fs.rmSync(bindgenOut, { recursive: true, force: true });
+  wasmBindgen(pin, stripped, bindgenOut);
+
+  const optimized = path.join(work, `${OUT_NAME}_bg.wasm`);
+  wasmOpt(path.join(bindgenOut, `${OUT_NAME}_bg.wasm`), optimized);
+  const wasm = fs.readFileSync(optimized);
+  checkMvpShape(wasm);
+
+  const files = {
+    [GENERATED.wasm]: brotli(wasm),
+    [GENERATED.glue]: commonJsGlue(fs.readFileSync(path.join(bindgenOut, `${OUT_NAME}.js`), 'utf8'), pin),
+    [GENERATED.shim]: shim(),
+    [GENERATED.config]: configJs(process.env.WXLOGIN_API_BASE || DEFAULT_API_BASE),
+  };
+
+  const size = files[GENERATED.wasm].length;
+  console.log(
+    `miniprogram: ${GENERATED.wasm} ${size} bytes (${(size / 1024).toFixed(1)} KB brotli, ` +
+      `${wasm.length} bytes raw; budget ${SIZE_BUDGET / 1024} KB)`,
+  );
+  if (size > SIZE_BUDGET) fail(`the brotli module is ${size} bytes, over the ${SIZE_BUDGET}-byte budget`);
+
+  compileWxml();
+
+  if (check) {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wxlogin-miniprogram-'));
+    writeAll(tmp, files);
+    const stale = Object.keys(files).filter((name) => !sameFile(name, tmp));
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (stale.length > 0) {
+      fail(
+        `generated files differ from the build: ${stale.join(', ')}\n` +
+          '  run `just miniprogram` and commit the result',
+      );
+    }
+    console.log('miniprogram: generated files are up to date');
+  } else {
+    writeAll(MINIPROGRAM, files);
+    console.log(`miniprogram: wrote ${Object.keys(files).map((f) => `miniprogram/${f}`).join(', ')}`);
+  }
+}
+
+/** The exact wasm-bindgen version crates/core-wasm pins with `=`. */
+function pinnedWasmBindgen() {
+  const manifest = fs.readFileSync(path.join(ROOT, 'crates', 'core-wasm', 'Cargo.toml'), 'utf8');
+  const match = manifest.match(/^wasm-bindgen\s*=\s*\{[^}]*version\s*=\s*"=([0-9.]+)"/m);
+  if (!match) fail('crates/core-wasm/Cargo.toml must pin wasm-bindgen with an exact "=X.Y.Z" version');
+  return match[1];
+}
+
+function cargoBuild() {
+  // target-cpu=mvp keeps rustc's own code MVP. The remaps keep absolute paths (which differ per
+  // checkout and per CARGO_HOME) out of panic locations, so every machine builds the same bytes.
+  const cargoHome = process.env.CARGO_HOME || path.join(os.homedir(), '.cargo');
+  const flags = [
+    '-C',
+    'target-cpu=mvp',
+    `--remap-path-prefix=${ROOT}=`,
+    `--remap-path-prefix=${cargoHome}=/cargo`,
+  ];
+  run('cargo', ['build', '--quiet', '--profile', PROFILE, '--target', TARGET, '-p', CRATE], {
+    env: { ...process.env, CARGO_ENCODED_RUSTFLAGS: flags.join('\x1f'), RUSTFLAGS: '' },
+  });
+  return path.join(ROOT, 'target', TARGET, PROFILE, `${CRATE.replace(/-/g, '_')}.wasm`);
+}
+
+function wasmBindgen(pin, input, outDir) {
+  const bin = process.env.WASM_BINDGEN || 'wasm-bindgen';
+  const version = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  if (version.error || version.status !== 0) {
+    fail(`${bin} not found: run \`just bootstrap\` (installs wasm-bindgen-cli ${pin})`);
+  }
+  if (version.stdout.trim() !== `wasm-bindgen ${pin}`) {
+    fail(`${version.stdout.trim()} installed, but crates/core-wasm pins ${pin}: run \`just bootstrap\``);
+  }
+  // --target web is the only output that takes the module from the caller; nodejs and bundler
+  // load it themselves. --omit-default-module-path drops `import.meta.url`, a syntax error once
+  // WeChat compiles the file as a script.
+  run(bin, [
+    '--target', 'web', '--omit-default-module-path', '--no-typescript',
+    '--out-dir', outDir, '--out-name', OUT_NAME, input,
+  ]);
+}
+
+function wasmOpt(input, output) {
+  const wasmOptBin = path.join(path.dirname(require.resolve('binaryen/package.json', { paths: [ROOT] })), 'bin', 'wasm-opt');
+  const lowered = `${output}.lowered`;
+  // rustc's precompiled std still uses bulk memory, sign-ext and saturating float conversions:
+  // accept them on input, shrink, then lower each to MVP instructions.
+  run(process.execPath, [
+    wasmOptBin, input,
+    '--enable-bulk-memory', '--enable-sign-ext', '--enable-nontrapping-float-to-int', '--enable-mutable-globals',
+    '-Oz',
+    '--signext-lowering', '--llvm-memory-copy-fill-lowering', '--llvm-nontrapping-fptoint-lowering',
+    '--strip-debug', '--strip-producers',
+    '-o', lowered,
+  ]);
+  // The validation step: this run only allows MVP (plus mutable globals, which every WeChat
+  // runtime has), so any post-MVP instruction that slipped through fails the build here.
+  run(process.execPath, [wasmOptBin, lowered, '--mvp-features', '--enable-mutable-globals', '-Oz', '-o', output]);
+  fs.rmSync(lowered);
+}
+
+/** Checks wasm-opt's validator does not look at: what the module imports and exports. */
+function checkMvpShape(wasm) {
+  const problems = [];
+  for (const section of sections(wasm)) {
+    if (section.id === 0) problems.push(`custom section "${section.name}" left in`);
+    if (section.id === 7) {
+      // Export kinds: 0 func, 1 table, 2 memory, 3 global. iOS WeChat cannot export a Global,
+      // and an exported table means wasm-bindgen switched to its externref table.
+      const reader = new Reader(section.body);
+      for (let n = reader.u32(); n > 0; n--) {
+        const name = reader.name();
+        const kind = reader.byte();
+        reader.u32();
+        if (kind === 1 || kind === 3) problems.push(`exports ${kind === 1 ? 'table' : 'global'} "${name}"`);
+      }
+    }
+  }
+  if (problems.length > 0) fail(`the module is not WebAssembly 1.0 as WeChat needs it:\n  ${problems.join('\n  ')}`);
+}
+
+/** The module without the named custom sections. */
+function stripCustomSections(wasm, names) {
+  const kept = [wasm.subarray(0, 8)];
+  for (const section of sections(wasm)) {
+    if (!(section.id === 0 && names.includes(section.name))) kept.push(section.raw);
+  }
+  return Buffer.concat(kept);
+}
+
+function* sections(wasm) {
+  if (wasm.readUInt32BE(0) !== 0x0061736d) fail('not a WebAssembly module');
+  const reader = new Reader(wasm, 8);
+  while (reader.pos < wasm.length) {
+    const start = reader.pos;
+    const id = reader.byte();
+    const size = reader.u32();
+    const bodyStart = reader.pos;
+    const end = bodyStart + size;
+    const name = id === 0 ? reader.name() : undefined;
+    yield { id, name, body: wasm.subarray(bodyStart, end), raw: wasm.subarray(start, end) };
+    reader.pos = end;
+  }
+}
+
+class Reader {
+  constructor(bytes, pos = 0) {
+    this.bytes = bytes;
+    this.pos = pos;
+  }
+  byte() {
+    if (this.pos >= this.bytes.length) fail('truncated WebAssembly module');
+    return this.bytes[this.pos++];
+  }
+  u32() {
+    let result = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = this.byte();
+      result += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return result;
+    }
+  }
+  name() {
+    const length = this.u32();
+    const text = Buffer.from(this.bytes.subarray(this.pos, this.pos + length)).toString('utf8');
+    this.pos += length;
+    return text;
+  }
+}
+
+function brotli(bytes) {
+  return zlib.brotliCompressSync(bytes, {
+    params: {
+      [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_GENERIC,
+      [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY,
+      [zlib.constants.BROTLI_PARAM_LGWIN]: 22,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+    },
+  });
+}
+
+/**
+ * wasm-bindgen's ES module glue as CommonJS: one `require` of the shim at the top, `export`
+ * keywords moved into `module.exports`, everything else as generated.
+ */
+function commonJsGlue(source, pin) {
+  if (/\bimport\s*\.\s*meta\b/.test(source)) fail('the glue still uses import.meta (is --omit-default-module-path lost?)');
+  if (/^\s*import\s/m.test(source)) fail('the glue imports a module; the mini program cannot load ES imports');
+
+  const names = [];
+  let body = source.replace(/^export function (\w+)/gm, (_, name) => {
+    names.push(name);
+    return `function ${name}`;
+  });
+  body = body.replace(/^export \{ initSync, __wbg_init as default \};\s*$/m, '');
+  if (/^\s*export\s/m.test(body)) fail('the glue has an export this build does not know how to convert');
+
+  const exported = [...names.sort(), 'initSync', 'init: __wbg_init'];
+  return [
+    `// Generated by scripts/build-miniprogram.js from crates/core-wasm with wasm-bindgen ${pin}.`,
+    '// Do not edit: run `just miniprogram`. Only the require below and module.exports at the end',
+    '// differ from wasm-bindgen\'s own output.',
+    "'use strict';",
+    "const { WebAssembly, TextEncoder, TextDecoder } = require('./shim.js');",
+    '',
+    body.trimEnd(),
+    '',
+    `module.exports = { ${exported.join(', ')} };`,
+    '',
+  ].join('\n');
+}
+
+function shim() {
+  const source = fs.readFileSync(path.join(__dirname, 'miniprogram', 'wasm-shim.js'), 'utf8');
+  return [
+    '// Copied by scripts/build-miniprogram.js from scripts/miniprogram/wasm-shim.js. Do not edit here.',
+    source,
+  ].join('\n');
+}
+
+function configJs(apiBase) {
+  let url;
+  try {
+    url = new URL(apiBase);
+  } catch {
+    fail(`WXLOGIN_API_BASE is not a URL: ${apiBase}`);
+  }
+  const base = url.href.replace(/\/+$/, '');
+  return [
+    '// Written by scripts/build-miniprogram.js from WXLOGIN_API_BASE (default',
+    `// ${DEFAULT_API_BASE}, the address \`just dev\` serves on). Point it at your server here or`,
+    '// through that variable; production needs the domain whitelisted in the WeChat console.',
+    "'use strict';",
+    '',
+    'module.exports = {',
+    `  apiBase: ${JSON.stringify(base)},`,
+    '};',
+    '',
+  ].join('\n');
+}
+
+/** Every .wxml must compile with WeChat's own compiler, wcc (npm miniprogram-compiler). */
+function compileWxml() {
+  if (!fs.existsSync(MINIPROGRAM)) return;
+  const { wxmlToJs } = require(require.resolve('miniprogram-compiler', { paths: [ROOT] }));
+  try {
+    wxmlToJs(MINIPROGRAM);
+  } catch (error) {
+    fail(`WXML does not compile:\n${error.message}`);
+  }
+}
+
+function writeAll(dir, files) {
+  for (const [name, content] of Object.entries(files)) {
+    const target = path.join(dir, name);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, content);
+  }
+}
+
+function sameFile(name, freshDir) {
+  const committed = path.join(MINIPROGRAM, name);
+  if (!fs.existsSync(committed)) return false;
+  let [a, b] = [fs.readFileSync(committed), fs.readFileSync(path.join(freshDir, name))];
+  if (name.endsWith('.br')) {
+    try {
+      [a, b] = [zlib.brotliDecompressSync(a), zlib.brotliDecompressSync(b)];
+    } catch {
+      return false;
+    }
+  }
+  return a.equals(b);
+}
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', ...options });
+  if (result.error) fail(`${cmd}: ${result.error.message}`);
+  if (result.status !== 0) fail(`${path.basename(cmd)} ${args.slice(0, 2).join(' ')} … exited with ${result.status}`);
+}
+
+function fail(message) {
+  console.error(`miniprogram: ${message}`);
+  process.exit(1);
+}
+
+main();
