@@ -21,11 +21,11 @@ bootstrap:
 
 # Run wxlogin locally: fake WeChat (unless WECHAT_APPID and WECHAT_SECRET are set) and the server.
 dev: bootstrap miniprogram
-    {{ with_db }} {{ just }} _migrate node scripts/dev.js
+    @{{ with_db }} {{ just }} _migrate node scripts/dev.js
 
 # Run every test; fails on the first failing suite.
 test: bootstrap
-    {{ with_db }} {{ just }} _migrate {{ just }} _test-all
+    @{{ with_db }} {{ just }} _migrate {{ just }} _test-all
 
 [private]
 _test-all:
@@ -59,20 +59,20 @@ lint:
 
 # Regenerate .sqlx/ (commit it) after changing a query or a migration.
 sqlx-prepare: bootstrap
-    {{ with_db }} {{ just }} _migrate cargo sqlx prepare --workspace
+    @{{ with_db }} {{ just }} _migrate cargo sqlx prepare --workspace
 
 # Fail when .sqlx/ does not match the queries and migrations.
 sqlx-check: bootstrap
-    {{ with_db }} {{ just }} _migrate cargo sqlx prepare --workspace --check
+    @{{ with_db }} {{ just }} _migrate cargo sqlx prepare --workspace --check
 
 # Drop and recreate the dev database with all migrations (after editing an applied migration).
 db-reset: bootstrap
-    {{ with_db }} cargo sqlx database reset -y
+    @{{ with_db }} cargo sqlx database reset -y
 
 # Apply the migrations, then run the given command. The sqlx macros check queries against this
 # database when the code compiles, so its schema must be current first.
 [positional-arguments]
 [private]
 _migrate +cmd:
-    cargo sqlx migrate run
-    "$@"
+    @cargo sqlx migrate run
+    @"$@"

@@ -30,7 +30,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
 fi
 
 # sqlx-cli: migrations and the offline query data (`.sqlx/`), same major as the sqlx crate.
-if ! cargo sqlx --version 2>/dev/null | grep -q '^sqlx-cli 0\.8\.'; then
+if ! cargo sqlx --version 2>/dev/null | grep -Eq ' 0\.8\.[0-9]+$'; then
   echo "bootstrap: installing sqlx-cli 0.8 (a few minutes, once)"
   cargo install --quiet sqlx-cli --version '^0.8' --no-default-features --features rustls,postgres
 fi

@@ -23,6 +23,7 @@ const zlib = require('node:zlib');
 
 const ROOT = path.resolve(__dirname, '..');
 const MINIPROGRAM = path.join(ROOT, 'miniprogram');
+const TARGET_DIR = process.env.CARGO_TARGET_DIR ? path.resolve(process.env.CARGO_TARGET_DIR) : path.join(ROOT, 'target');
 const CRATE = 'wxlogin-core-wasm';
 const TARGET = 'wasm32-unknown-unknown';
 const PROFILE = 'wasm';
@@ -40,8 +41,17 @@ const GENERATED = {
 
 function main() {
   const check = process.argv.includes('--check');
-  const work = path.join(ROOT, 'target', 'miniprogram');
-  fs.mkdirSync(work, { recursive: true });
+  // A folder per run: two builds at once (an editor's and a test run's) must not share files.
+  fs.mkdirSync(TARGET_DIR, { recursive: true });
+  const work = fs.mkdtempSync(path.join(TARGET_DIR, 'miniprogram-'));
+  try {
+    build(work, check);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function build(work, check) {
 
   const pin = pinnedWasmBindgen();
   const raw = cargoBuild();
@@ -52,14 +62,18 @@ function main() {
   fs.rmSync(bindgenOut, { recursive: true, force: true });
   wasmBindgen(pin, stripped, bindgenOut);
 
+  const glueSource = fs.readFileSync(path.join(bindgenOut, `${OUT_NAME}.js`), 'utf8');
+  const unexported = path.join(work, 'unexported.wasm');
+  fs.writeFileSync(unexported, dropGlobalExports(fs.readFileSync(path.join(bindgenOut, `${OUT_NAME}_bg.wasm`)), glueSource));
+
   const optimized = path.join(work, `${OUT_NAME}_bg.wasm`);
-  wasmOpt(path.join(bindgenOut, `${OUT_NAME}_bg.wasm`), optimized);
+  wasmOpt(unexported, optimized);
   const wasm = fs.readFileSync(optimized);
   checkMvpShape(wasm);
 
   const files = {
     [GENERATED.wasm]: brotli(wasm),
-    [GENERATED.glue]: commonJsGlue(fs.readFileSync(path.join(bindgenOut, `${OUT_NAME}.js`), 'utf8'), pin),
+    [GENERATED.glue]: commonJsGlue(glueSource, pin),
     [GENERATED.shim]: shim(),
     [GENERATED.config]: configJs(process.env.WXLOGIN_API_BASE || DEFAULT_API_BASE),
   };
@@ -112,7 +126,7 @@ function cargoBuild() {
   run('cargo', ['build', '--quiet', '--profile', PROFILE, '--target', TARGET, '-p', CRATE], {
     env: { ...process.env, CARGO_ENCODED_RUSTFLAGS: flags.join('\x1f'), RUSTFLAGS: '' },
   });
-  return path.join(ROOT, 'target', TARGET, PROFILE, `${CRATE.replace(/-/g, '_')}.wasm`);
+  return path.join(TARGET_DIR, TARGET, PROFILE, `${CRATE.replace(/-/g, '_')}.wasm`);
 }
 
 function wasmBindgen(pin, input, outDir) {
@@ -170,6 +184,50 @@ function checkMvpShape(wasm) {
     }
   }
   if (problems.length > 0) fail(`the module is not WebAssembly 1.0 as WeChat needs it:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * The module without its global exports. wasm-bindgen's runtime marks two statics `#[no_mangle]`
+ * (`__abort_handler`, `__instance_terminated`) for an abort-handler feature this build does not
+ * enable, so rustc exports them as globals, which iOS WeChat cannot instantiate. The glue must
+ * not use them; if a future version's glue does, this stops the build instead of breaking it.
+ */
+function dropGlobalExports(wasm, glue) {
+  const GLOBAL = 3;
+  const out = [wasm.subarray(0, 8)];
+  for (const section of sections(wasm)) {
+    if (section.id !== 7) {
+      out.push(section.raw);
+      continue;
+    }
+    const reader = new Reader(section.body);
+    const kept = [];
+    for (let n = reader.u32(); n > 0; n--) {
+      const start = reader.pos;
+      const name = reader.name();
+      const kind = reader.byte();
+      reader.u32();
+      if (kind !== GLOBAL) {
+        kept.push(section.body.subarray(start, reader.pos));
+      } else if (glue.includes(name)) {
+        fail(`the glue uses the exported global "${name}", which WeChat cannot provide`);
+      }
+    }
+    const body = Buffer.concat([leb128(kept.length), ...kept]);
+    out.push(Buffer.from([7]), leb128(body.length), body);
+  }
+  return Buffer.concat(out);
+}
+
+function leb128(value) {
+  const bytes = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (value !== 0);
+  return Buffer.from(bytes);
 }
 
 /** The module without the named custom sections. */
@@ -331,9 +389,16 @@ function run(cmd, args, options = {}) {
   if (result.status !== 0) fail(`${path.basename(cmd)} ${args.slice(0, 2).join(' ')} … exited with ${result.status}`);
 }
 
+class BuildError extends Error {}
+
 function fail(message) {
-  console.error(`miniprogram: ${message}`);
-  process.exit(1);
+  throw new BuildError(message);
 }
 
-main();
+try {
+  main();
+} catch (error) {
+  if (!(error instanceof BuildError)) throw error;
+  console.error(`miniprogram: ${error.message}`);
+  process.exitCode = 1;
+}

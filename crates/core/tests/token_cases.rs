@@ -3,11 +3,8 @@
 //! `miniprogram/test/core.test.js` runs the same table against the shipped WebAssembly, so the
 //! server's rules and the mini program's rules cannot drift apart unnoticed.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use proptest::prelude::*;
 use serde_json::Value;
-use wxlogin_core::{is_expired, read_claims, read_expiry, should_renew, Claims, TokenError};
+use wxlogin_core::{is_expired, read_expiry, should_renew, TokenError};
 
 fn int(case: &Value, key: &str) -> i64 {
     case[key]
@@ -76,27 +73,36 @@ fn every_error_code_is_covered_by_the_table() {
     }
 }
 
-/// Encode claims exactly as the server does (serde_json, then unpadded base64url).
-fn server_style_token(claims: &Claims) -> String {
-    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());
-    format!("{header}.{payload}.c2lnbmF0dXJl")
-}
+/// The server encodes claims with serde; the mini program reads them with the hand-written reader.
+#[cfg(feature = "serde")]
+mod agreement_with_serde {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use proptest::prelude::*;
+    use wxlogin_core::{read_claims, Claims};
 
-proptest! {
-    /// Whatever the server's serde encoding of [`Claims`] produces, the hand-written reader reads
-    /// back the same values.
-    #[test]
-    fn hand_written_reader_agrees_with_serde(
-        sub in any::<String>(), iat in any::<i64>(), exp in any::<i64>(), iss in any::<String>(),
-    ) {
-        let mut claims = Claims::new(sub, iat, 0);
-        claims.exp = exp;
-        claims.iss = iss;
-        let read = read_claims(&server_style_token(&claims)).unwrap();
-        prop_assert_eq!(read.exp, claims.exp);
-        prop_assert_eq!(read.iat, Some(claims.iat));
-        prop_assert_eq!(read.sub.as_deref(), Some(claims.sub.as_str()));
-        prop_assert_eq!(read.iss.as_deref(), Some(claims.iss.as_str()));
+    /// Encode claims exactly as the server does (serde_json, then unpadded base64url).
+    fn server_style_token(claims: &Claims) -> String {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());
+        format!("{header}.{payload}.c2lnbmF0dXJl")
+    }
+
+    proptest! {
+        /// Whatever the server's serde encoding of [`Claims`] produces, the hand-written reader reads
+        /// back the same values.
+        #[test]
+        fn hand_written_reader_agrees_with_serde(
+            sub in any::<String>(), iat in any::<i64>(), exp in any::<i64>(), iss in any::<String>(),
+        ) {
+            let mut claims = Claims::new(sub, iat, 0);
+            claims.exp = exp;
+            claims.iss = iss;
+            let read = read_claims(&server_style_token(&claims)).unwrap();
+            prop_assert_eq!(read.exp, claims.exp);
+            prop_assert_eq!(read.iat, Some(claims.iat));
+            prop_assert_eq!(read.sub.as_deref(), Some(claims.sub.as_str()));
+            prop_assert_eq!(read.iss.as_deref(), Some(claims.iss.as_str()));
+        }
     }
 }

@@ -8,10 +8,16 @@
 //! and a JWT library) and only then applies [`crate::rules`]. It must never panic either, whatever
 //! the bytes: the WebAssembly build turns a panic into a trap the app cannot catch.
 //!
-//! Both decoders are written by hand on purpose. serde_json alone makes the WebAssembly module
-//! several times larger than the mini program's budget allows.
+//! Both decoders ([`base64url`], [`json`]) are written by hand on purpose: serde_json alone makes
+//! the WebAssembly module several times larger than the mini program's budget allows.
 
 use core::fmt;
+
+mod base64url;
+mod json;
+
+pub use base64url::decode as decode_base64url;
+use json::Reader;
 
 /// The claims that could be read from a token whose signature was not checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,64 +130,9 @@ fn payload_segment(token: &str) -> Result<&str, TokenError> {
     }
 }
 
-/// Decode unpadded base64url (RFC 4648 §5), as JWTs use it (RFC 7515 §2).
-///
-/// Strict: padding, the standard alphabet's `+` and `/`, whitespace and non-zero trailing bits
-/// are all rejected, so that one payload has exactly one spelling.
-pub fn decode_base64url(input: &[u8]) -> Result<Vec<u8>, TokenError> {
-    fn sextet(byte: u8) -> Result<u32, TokenError> {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return Err(TokenError::Base64),
-        };
-        Ok(u32::from(value))
-    }
-
-    // A single leftover character carries only 6 bits: no byte can end there.
-    if input.len() % 4 == 1 {
-        return Err(TokenError::Base64);
-    }
-    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 2);
-    for chunk in input.chunks(4) {
-        let mut bits = 0u32;
-        for &byte in chunk {
-            bits = (bits << 6) | sextet(byte)?;
-        }
-        match chunk.len() {
-            4 => out.extend_from_slice(&[(bits >> 16) as u8, (bits >> 8) as u8, bits as u8]),
-            3 => {
-                // 18 bits hold two bytes; the low 2 bits must be zero.
-                if bits & 0b11 != 0 {
-                    return Err(TokenError::Base64);
-                }
-                out.extend_from_slice(&[(bits >> 10) as u8, (bits >> 2) as u8]);
-            }
-            _ => {
-                // 12 bits hold one byte; the low 4 bits must be zero.
-                if bits & 0b1111 != 0 {
-                    return Err(TokenError::Base64);
-                }
-                out.push((bits >> 4) as u8);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// How deep arrays and objects may nest inside a claim value we skip. Real tokens nest one or two
-/// levels; the limit keeps hostile input from exhausting the (small) WebAssembly stack.
-const MAX_DEPTH: u32 = 32;
-
 /// Parse a JSON object and keep the registered claims.
 fn parse_claims(json: &[u8]) -> Result<UnverifiedClaims, TokenError> {
-    let mut reader = Reader {
-        bytes: json,
-        pos: 0,
-    };
+    let mut reader = Reader::new(json);
     let mut exp = None;
     let mut iat = None;
     let mut sub = None;
@@ -192,7 +143,7 @@ fn parse_claims(json: &[u8]) -> Result<UnverifiedClaims, TokenError> {
     reader.expect(b'{')?;
     reader.skip_ws();
     if reader.peek() == Some(b'}') {
-        reader.pos += 1;
+        reader.next();
     } else {
         loop {
             reader.skip_ws();
@@ -217,7 +168,7 @@ fn parse_claims(json: &[u8]) -> Result<UnverifiedClaims, TokenError> {
         }
     }
     reader.skip_ws();
-    if reader.pos != reader.bytes.len() {
+    if !reader.at_end() {
         return Err(TokenError::Json);
     }
 
@@ -236,244 +187,6 @@ fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), TokenError> {
     }
     *slot = Some(value);
     Ok(())
-}
-
-/// A cursor over JSON bytes. Only what claims need: it validates the grammar of everything it
-/// passes over but materialises strings and integers only.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
-    }
-
-    fn next(&mut self) -> Option<u8> {
-        let byte = self.peek()?;
-        self.pos += 1;
-        Some(byte)
-    }
-
-    fn expect(&mut self, wanted: u8) -> Result<(), TokenError> {
-        match self.next() {
-            Some(byte) if byte == wanted => Ok(()),
-            _ => Err(TokenError::Json),
-        }
-    }
-
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
-        }
-    }
-
-    /// A claim that must be an integer. A value of another JSON type is `wrong_type`; a value that
-    /// is not JSON at all is a JSON error.
-    fn integer_claim(&mut self, wrong_type: TokenError) -> Result<i64, TokenError> {
-        match self.peek() {
-            Some(b'-' | b'0'..=b'9') => {
-                let (is_integer, text) = self.number()?;
-                if !is_integer {
-                    return Err(wrong_type);
-                }
-                parse_i64(text).ok_or(wrong_type)
-            }
-            _ => {
-                self.skip_value(0)?;
-                Err(wrong_type)
-            }
-        }
-    }
-
-    /// A claim that must be a string.
-    fn string_claim(&mut self) -> Result<String, TokenError> {
-        if self.peek() == Some(b'"') {
-            self.string()
-        } else {
-            self.skip_value(0)?;
-            Err(TokenError::InvalidClaim)
-        }
-    }
-
-    /// Skip any JSON value, checking its grammar.
-    fn skip_value(&mut self, depth: u32) -> Result<(), TokenError> {
-        if depth >= MAX_DEPTH {
-            return Err(TokenError::Json);
-        }
-        match self.peek() {
-            Some(b'"') => self.string().map(drop),
-            Some(b'-' | b'0'..=b'9') => self.number().map(drop),
-            Some(b't') => self.literal(b"true"),
-            Some(b'f') => self.literal(b"false"),
-            Some(b'n') => self.literal(b"null"),
-            Some(open @ (b'[' | b'{')) => {
-                let close = if open == b'[' { b']' } else { b'}' };
-                self.pos += 1;
-                self.skip_ws();
-                if self.peek() == Some(close) {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.skip_ws();
-                    if open == b'{' {
-                        self.string()?;
-                        self.skip_ws();
-                        self.expect(b':')?;
-                        self.skip_ws();
-                    }
-                    self.skip_value(depth + 1)?;
-                    self.skip_ws();
-                    match self.next() {
-                        Some(b',') => continue,
-                        Some(byte) if byte == close => return Ok(()),
-                        _ => return Err(TokenError::Json),
-                    }
-                }
-            }
-            _ => Err(TokenError::Json),
-        }
-    }
-
-    fn literal(&mut self, word: &[u8]) -> Result<(), TokenError> {
-        if self.bytes[self.pos..].starts_with(word) {
-            self.pos += word.len();
-            Ok(())
-        } else {
-            Err(TokenError::Json)
-        }
-    }
-
-    /// A JSON number. Returns whether it is written as an integer (no fraction, no exponent) and
-    /// its text.
-    fn number(&mut self) -> Result<(bool, &[u8]), TokenError> {
-        let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
-        match self.next() {
-            Some(b'0') => {}
-            Some(b'1'..=b'9') => self.digits(),
-            _ => return Err(TokenError::Json),
-        }
-        let mut is_integer = true;
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            self.one_or_more_digits()?;
-            is_integer = false;
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.pos += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            self.one_or_more_digits()?;
-            is_integer = false;
-        }
-        Ok((is_integer, &self.bytes[start..self.pos]))
-    }
-
-    fn digits(&mut self) {
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.pos += 1;
-        }
-    }
-
-    fn one_or_more_digits(&mut self) -> Result<(), TokenError> {
-        if !matches!(self.peek(), Some(b'0'..=b'9')) {
-            return Err(TokenError::Json);
-        }
-        self.digits();
-        Ok(())
-    }
-
-    /// A JSON string, unescaped.
-    fn string(&mut self) -> Result<String, TokenError> {
-        self.expect(b'"')?;
-        let mut out = Vec::new();
-        loop {
-            match self.next().ok_or(TokenError::Json)? {
-                b'"' => break,
-                b'\\' => match self.next().ok_or(TokenError::Json)? {
-                    b'"' => out.push(b'"'),
-                    b'\\' => out.push(b'\\'),
-                    b'/' => out.push(b'/'),
-                    b'b' => out.push(0x08),
-                    b'f' => out.push(0x0c),
-                    b'n' => out.push(b'\n'),
-                    b'r' => out.push(b'\r'),
-                    b't' => out.push(b'\t'),
-                    b'u' => {
-                        let ch = self.unicode_escape()?;
-                        let mut buf = [0u8; 4];
-                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                    }
-                    _ => return Err(TokenError::Json),
-                },
-                // Control characters must be escaped inside JSON strings.
-                0x00..=0x1f => return Err(TokenError::Json),
-                byte => out.push(byte),
-            }
-        }
-        String::from_utf8(out).map_err(|_| TokenError::Json)
-    }
-
-    /// The character of a `\u` escape (the `\u` already read), joining a surrogate pair.
-    fn unicode_escape(&mut self) -> Result<char, TokenError> {
-        let first = self.hex4()?;
-        let code = match first {
-            0xd800..=0xdbff => {
-                // A high surrogate must be followed by an escaped low surrogate.
-                self.expect(b'\\')?;
-                self.expect(b'u')?;
-                let second = self.hex4()?;
-                if !(0xdc00..=0xdfff).contains(&second) {
-                    return Err(TokenError::Json);
-                }
-                0x10000 + ((first - 0xd800) << 10) + (second - 0xdc00)
-            }
-            0xdc00..=0xdfff => return Err(TokenError::Json),
-            _ => first,
-        };
-        char::from_u32(code).ok_or(TokenError::Json)
-    }
-
-    fn hex4(&mut self) -> Result<u32, TokenError> {
-        let mut value = 0u32;
-        for _ in 0..4 {
-            let digit = match self.next().ok_or(TokenError::Json)? {
-                byte @ b'0'..=b'9' => byte - b'0',
-                byte @ b'a'..=b'f' => byte - b'a' + 10,
-                byte @ b'A'..=b'F' => byte - b'A' + 10,
-                _ => return Err(TokenError::Json),
-            };
-            value = (value << 4) | u32::from(digit);
-        }
-        Ok(value)
-    }
-}
-
-/// Parse the text of a JSON integer (already grammar-checked) into an `i64`, or `None` when it
-/// does not fit.
-fn parse_i64(text: &[u8]) -> Option<i64> {
-    let (negative, digits) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, text),
-    };
-    // Accumulate towards the sign so that i64::MIN, whose magnitude has no positive i64, parses.
-    let mut value: i64 = 0;
-    for &byte in digits {
-        let digit = i64::from(byte - b'0');
-        value = value.checked_mul(10)?;
-        value = if negative {
-            value.checked_sub(digit)?
-        } else {
-            value.checked_add(digit)?
-        };
-    }
-    Some(value)
 }
 
 #[cfg(test)]
@@ -589,35 +302,6 @@ mod tests {
         assert_eq!(read_expiry("a.e30.c"), Err(TokenError::MissingExp));
         assert_eq!(read_expiry(&token("[]")), Err(TokenError::Json));
         assert_eq!(read_expiry(&token(r#"{"exp":1} x"#)), Err(TokenError::Json));
-    }
-
-    #[test]
-    fn base64url_is_strict() {
-        assert_eq!(decode_base64url(b"").unwrap(), b"");
-        assert_eq!(decode_base64url(b"Zg").unwrap(), b"f");
-        assert_eq!(decode_base64url(b"Zm8").unwrap(), b"fo");
-        assert_eq!(decode_base64url(b"Zm9v").unwrap(), b"foo");
-        assert_eq!(decode_base64url(b"-_8").unwrap(), [0xfb, 0xff]);
-        assert_eq!(
-            decode_base64url(b"Zh"),
-            Err(TokenError::Base64),
-            "trailing bits"
-        );
-        assert_eq!(
-            decode_base64url(b"Zm9"),
-            Err(TokenError::Base64),
-            "trailing bits"
-        );
-        assert_eq!(
-            decode_base64url(b"Zm9vY"),
-            Err(TokenError::Base64),
-            "lone char"
-        );
-        assert_eq!(
-            decode_base64url(b"Zg=="),
-            Err(TokenError::Base64),
-            "padding"
-        );
     }
 
     #[test]

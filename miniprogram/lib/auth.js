@@ -1,0 +1,301 @@
+// The wxlogin client kit: log in with WeChat, keep the tokens fresh, call the API.
+//
+// Copy this file, lib/core.js, wasm/ and config.js into an app and use:
+//
+//   const auth = require('./lib/auth.js');
+//   const user = await auth.login();                     // wx.login + POST /api/auth/login
+//   const res = await auth.request({ url: '/api/me' });  // like wx.request, as a Promise
+//   await auth.logout();
+//
+// What it guarantees:
+// - one wx.login at a time: concurrent login() calls share it (a second wx.login can rotate the
+//   session_key under the first);
+// - before each request the Rust core (WebAssembly) decides from the token's exp whether to renew
+//   it; many concurrent requests with a stale token renew it once, through
+//   POST /api/auth/refresh when the server gave a refresh_token, otherwise by logging in again;
+// - a 401 `invalid_token` leads to one re-login and one retry, never more, so it cannot loop;
+// - every failure rejects with an Error whose `code` is the server's `error.code`, or
+//   `network_error` / `wx_login_failed` for failures that never reached the server.
+//
+// It depends only on the `wx` global and the core module; `createAuth(options)` makes an instance
+// with its own wx, clock and settings (tests use it).
+'use strict';
+
+const config = require('../config.js');
+const core = require('./core.js');
+
+const STORAGE_KEYS = {
+  accessToken: 'wxlogin.access_token',
+  refreshToken: 'wxlogin.refresh_token',
+  user: 'wxlogin.user',
+};
+
+/** Renew when the access token has this many seconds or fewer left. */
+const DEFAULT_RENEW_THRESHOLD = 300;
+const DEFAULT_TIMEOUT_MS = 10000;
+
+function apiError(code, message, status) {
+  const error = new Error(message || code);
+  error.code = code;
+  if (status !== undefined) error.status = status;
+  return error;
+}
+
+function createAuth(options) {
+  const opts = options || {};
+  const wxApi = opts.wx || wx; // eslint-disable-line no-undef
+  const apiBase = (opts.apiBase || config.apiBase).replace(/\/+$/, '');
+  const now = opts.now || (() => Date.now() / 1000);
+  const renewThreshold = opts.renewThreshold === undefined ? DEFAULT_RENEW_THRESHOLD : opts.renewThreshold;
+  const timeout = opts.timeout || DEFAULT_TIMEOUT_MS;
+  const loadCore = opts.loadCore || core.load;
+
+  let loginFlight = null;
+  let renewFlight = null;
+
+  // ---- storage ---------------------------------------------------------------------------
+
+  function read(key) {
+    try {
+      return wxApi.getStorageSync(key) || null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function write(key, value) {
+    if (value === undefined || value === null) {
+      wxApi.removeStorageSync(key);
+    } else {
+      wxApi.setStorageSync(key, value);
+    }
+  }
+
+  function accessToken() {
+    return read(STORAGE_KEYS.accessToken);
+  }
+
+  function saveTokens(body) {
+    write(STORAGE_KEYS.accessToken, body.access_token);
+    // A login without a refresh_token (servers before refresh existed) drops any old one.
+    write(STORAGE_KEYS.refreshToken, body.refresh_token || null);
+  }
+
+  function clearSession() {
+    for (const key of Object.keys(STORAGE_KEYS)) {
+      try {
+        wxApi.removeStorageSync(STORAGE_KEYS[key]);
+      } catch (_) {
+        // Storage failing must not keep a user logged in elsewhere; nothing more to do.
+      }
+    }
+  }
+
+  // ---- transport ---------------------------------------------------------------------------
+
+  /** wx.request as a Promise that resolves for every HTTP status and rejects on no response. */
+  function send(request) {
+    return new Promise((resolve, reject) => {
+      wxApi.request({
+        url: /^https?:\/\//.test(request.url) ? request.url : apiBase + request.url,
+        method: request.method || 'GET',
+        data: request.data,
+        header: Object.assign({}, request.header),
+        timeout: request.timeout || timeout,
+        dataType: request.dataType || 'json',
+        responseType: request.responseType || 'text',
+        success: resolve,
+        fail: (res) => reject(apiError('network_error', (res && res.errMsg) || 'request failed')),
+      });
+    });
+  }
+
+  function errorFrom(res) {
+    const body = res.data && typeof res.data === 'object' ? res.data.error : null;
+    if (body && body.code) return apiError(body.code, body.message, res.statusCode);
+    return apiError('http_error', `HTTP ${res.statusCode}`, res.statusCode);
+  }
+
+  function errorCodeOf(res) {
+    return res.data && typeof res.data === 'object' && res.data.error ? res.data.error.code : undefined;
+  }
+
+  function withToken(request, token) {
+    const header = Object.assign({}, request.header, { Authorization: `Bearer ${token}` });
+    return Object.assign({}, request, { header });
+  }
+
+  // ---- login ---------------------------------------------------------------------------------
+
+  function wxLoginCode() {
+    return new Promise((resolve, reject) => {
+      wxApi.login({
+        success: (res) =>
+          res && res.code ? resolve(res.code) : reject(apiError('wx_login_failed', 'wx.login gave no code')),
+        fail: (res) => reject(apiError('wx_login_failed', (res && res.errMsg) || 'wx.login failed')),
+      });
+    });
+  }
+
+  async function loginOnce() {
+    const code = await wxLoginCode();
+    const res = await send({ url: '/api/auth/login', method: 'POST', data: { code } });
+    if (res.statusCode !== 200) throw errorFrom(res);
+    saveTokens(res.data);
+    write(STORAGE_KEYS.user, res.data.user);
+    return res.data.user;
+  }
+
+  /** Log in with WeChat. Concurrent calls share one wx.login and one server call. */
+  function login() {
+    if (!loginFlight) {
+      loginFlight = loginOnce();
+      const settle = () => {
+        loginFlight = null;
+      };
+      loginFlight.then(settle, settle);
+    }
+    return loginFlight;
+  }
+
+  // ---- renewal -------------------------------------------------------------------------------
+
+  async function renewOnce() {
+    const refreshToken = read(STORAGE_KEYS.refreshToken);
+    if (refreshToken) {
+      const res = await send({ url: '/api/auth/refresh', method: 'POST', data: { refresh_token: refreshToken } });
+      if (res.statusCode === 200 && res.data && res.data.access_token) {
+        saveTokens(res.data);
+        return res.data.access_token;
+      }
+      // A refresh token that is spent, revoked or unknown (or a server without refresh) ends
+      // that session: log in again. Anything else (rate limits, outages) is the caller's error.
+      if (res.statusCode !== 401 && res.statusCode !== 404) throw errorFrom(res);
+    }
+    await login();
+    return accessToken();
+  }
+
+  /**
+   * A fresh access token in place of `stale`. Shared by every caller holding the same stale
+   * token; a caller whose token was already replaced gets the replacement without a call.
+   */
+  function renew(stale) {
+    const current = accessToken();
+    if (current && current !== stale) return Promise.resolve(current);
+    if (!renewFlight) {
+      renewFlight = renewOnce();
+      const settle = () => {
+        renewFlight = null;
+      };
+      renewFlight.then(settle, settle);
+    }
+    return renewFlight;
+  }
+
+  /** After the server rejected `rejected`: one shared re-login, unless another caller did it. */
+  async function reloginAfter(rejected) {
+    const current = accessToken();
+    if (current && current !== rejected) return current;
+    await login();
+    return accessToken();
+  }
+
+  let coreUnavailable = false;
+
+  async function checks() {
+    if (coreUnavailable) return null;
+    try {
+      return await loadCore();
+    } catch (error) {
+      // Without the wasm core (a base library before 2.14) requests still work: they skip the
+      // early renewal and rely on the 401 path.
+      coreUnavailable = true;
+      if (typeof console !== 'undefined') console.warn('wxlogin: token checks unavailable', error);
+      return null;
+    }
+  }
+
+  async function tokenForRequest() {
+    const rules = await checks();
+    const token = accessToken();
+    if (!token) {
+      await login();
+      return accessToken();
+    }
+    let stale = false;
+    if (rules) {
+      try {
+        stale = rules.shouldRenew(token, now(), renewThreshold);
+      } catch (_) {
+        // An unreadable token (corrupted storage, a foreign value) is replaced, not sent.
+        stale = true;
+      }
+    }
+    return stale ? renew(token) : token;
+  }
+
+  // ---- public API ----------------------------------------------------------------------------
+
+  /**
+   * wx.request with the bearer token, as a Promise. Resolves with `{ statusCode, data, header }`
+   * for a 2xx response; rejects with an Error carrying `code` (and `status`) otherwise.
+   */
+  async function request(options) {
+    let token = await tokenForRequest();
+    let res = await send(withToken(options, token));
+    if (res.statusCode === 401 && errorCodeOf(res) === 'invalid_token') {
+      token = await reloginAfter(token);
+      res = await send(withToken(options, token));
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) return res;
+    throw errorFrom(res);
+  }
+
+  /** Ends the session on the server (best effort) and here. Always resolves. */
+  async function logout() {
+    const token = accessToken();
+    const refreshToken = read(STORAGE_KEYS.refreshToken);
+    clearSession();
+    if (!token) return;
+    try {
+      await send({
+        url: '/api/auth/logout',
+        method: 'POST',
+        header: { Authorization: `Bearer ${token}` },
+        data: refreshToken ? { refresh_token: refreshToken } : undefined,
+      });
+    } catch (_) {
+      // The local session is gone either way; the server's token expires on its own.
+    }
+  }
+
+  return {
+    login,
+    request,
+    logout,
+    /** Whether tokens are stored (they may still be expired: request() deals with that). */
+    hasSession: () => Boolean(accessToken()),
+    /** The user stored by the last login, or null. */
+    currentUser: () => read(STORAGE_KEYS.user),
+  };
+}
+
+let shared = null;
+
+/** The app-wide instance, on the global `wx`, created on first use. */
+function instance() {
+  if (!shared) shared = createAuth();
+  return shared;
+}
+
+module.exports = {
+  createAuth,
+  apiError,
+  STORAGE_KEYS,
+  login: () => instance().login(),
+  request: (options) => instance().request(options),
+  logout: () => instance().logout(),
+  hasSession: () => instance().hasSession(),
+  currentUser: () => instance().currentUser(),
+};

@@ -1,0 +1,284 @@
+// The client kit and the pages against a real wxlogin server, the fake WeChat and Postgres,
+// with a fake `wx` whose request does real HTTP and the shipped wasm core, on a phone-like
+// runtime (no WebAssembly, TextEncoder, TextDecoder or fetch globals).
+'use strict';
+
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const test = require('node:test');
+
+const { installRuntime } = require('../testing/runtime.js');
+const { WXWebAssembly } = installRuntime();
+
+const { createFakeWx } = require('../testing/fake-wx.js');
+const pages = require('../testing/pages.js');
+const { startServers, unavailableReason } = require('../testing/servers.js');
+const authModule = require('../lib/auth.js');
+const config = require('../config.js');
+const core = require('../lib/core.js');
+const { MESSAGES } = require('../lib/messages.js');
+
+const { createAuth, STORAGE_KEYS } = authModule;
+const TTL = 3600;
+
+const reason = unavailableReason();
+if (reason && process.env.CI) {
+  // In CI a skipped suite would look like a pass: refuse instead.
+  test('the server-backed tests can run', () => assert.fail(reason));
+}
+const serverTest = reason ? (name, fn) => test(name, { skip: reason }, fn) : test;
+
+let servers = null;
+test.before(async () => {
+  if (!reason) servers = await startServers({ accessTokenTtl: TTL });
+});
+test.after(async () => {
+  if (servers) await servers.stop();
+});
+
+/** A user of our own per test, so tests never share server-side state. */
+function freshLabel() {
+  return `mp${crypto.randomBytes(6).toString('hex')}`;
+}
+
+function setup(options = {}) {
+  const wx = createFakeWx({ codePrefix: options.codePrefix || freshLabel() });
+  const auth = createAuth({ wx, apiBase: servers.apiBase, now: options.now, renewThreshold: options.renewThreshold });
+  return { wx, auth };
+}
+
+/** A clock `skew` seconds ahead of the real one, adjustable during a test. */
+function skewedClock() {
+  const clock = () => Date.now() / 1000 + clock.skew;
+  clock.skew = 0;
+  return clock;
+}
+
+/** A token the wasm core reads as fresh for a year but that no server signed. */
+function forgedToken() {
+  const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: '1', iat: now, exp: now + 31536000, iss: 'wxlogin' })}.${crypto
+    .randomBytes(32)
+    .toString('base64url')}`;
+}
+
+// ---- pages ---------------------------------------------------------------------------------
+
+/** Points the app-wide kit instance (the one pages use) at `wx` and the test server. */
+function usePagesWith(wx) {
+  globalThis.wx = wx;
+  config.apiBase = servers.apiBase;
+  // The shared instance binds to the wx it was created with: start a fresh one per test.
+  delete require.cache[require.resolve('../lib/auth.js')];
+}
+
+serverTest('tapping 授权登录 stores the tokens and the home page shows the user', async () => {
+  const wx = createFakeWx({ codePrefix: freshLabel() });
+  usePagesWith(wx);
+
+  const login = pages.loadPage('pages/login/index');
+  login.onLoad();
+  assert.equal(wx.navigation.length, 0, 'no session yet, so the login page stays');
+
+  const tapped = pages.tap(login, '授权登录');
+  assert.equal(pages.button(login, '授权登录').attr.disabled, true, 'disabled while logging in');
+  assert.equal(pages.tap(login, '授权登录'), undefined, 'a second tap does nothing');
+  await tapped;
+
+  assert.equal(wx.codes.length, 1, 'one wx.login');
+  assert.equal(wx.calls('/api/auth/login').length, 1);
+  assert.equal(pages.button(login, '授权登录').attr.disabled, false);
+  assert.equal(login.data.error, '');
+  const accessToken = wx.getStorageSync(STORAGE_KEYS.accessToken);
+  assert.equal(accessToken.split('.').length, 3, 'an access token in storage');
+  assert.deepEqual(wx.navigation, [{ method: 'reLaunch', url: '/pages/home/index' }]);
+
+  const home = pages.loadPage('pages/home/index');
+  await home.onLoad();
+  assert.equal(home.data.error, '');
+  const user = wx.getStorageSync(STORAGE_KEYS.user);
+  assert.equal(home.data.user.id, user.id);
+  const shown = pages.shownText(home);
+  assert.ok(shown.includes(user.openid), `the openid is shown: ${shown}`);
+  assert.ok(shown.includes(String(user.id)), 'the user id is shown');
+  assert.equal(wx.calls('/api/me')[0].authorization, `Bearer ${accessToken}`);
+
+  await pages.tap(home, '退出登录');
+  assert.equal(wx.getStorageSync(STORAGE_KEYS.accessToken), '', 'logout clears the token');
+  assert.deepEqual(wx.navigation.at(-1), { method: 'reLaunch', url: '/pages/login/index' });
+});
+
+for (const [name, prefix, code] of [
+  ['a blocked user', 'err40226', 'user_blocked'],
+  ['a rate-limited user', 'err45011', 'rate_limited'],
+  ['a busy WeChat', 'err-1', 'upstream_busy'],
+  ['a rejected code', 'err40029', 'invalid_code'],
+]) {
+  serverTest(`${name} sees the ${code} message`, async () => {
+    const wx = createFakeWx({ codePrefix: prefix });
+    usePagesWith(wx);
+    const login = pages.loadPage('pages/login/index');
+    await pages.tap(login, '授权登录');
+    assert.equal(login.data.error, MESSAGES[code]);
+    assert.ok(pages.shownText(login).includes(MESSAGES[code]));
+    assert.equal(wx.getStorageSync(STORAGE_KEYS.accessToken), '', 'no token stored');
+    assert.equal(wx.navigation.length, 0, 'stays on the login page');
+  });
+}
+
+serverTest('a network failure shows the network message', async () => {
+  const wx = createFakeWx({ codePrefix: freshLabel() });
+  usePagesWith(wx);
+  wx.intercept = () => ({ fail: 'connect ECONNREFUSED' });
+  const login = pages.loadPage('pages/login/index');
+  await pages.tap(login, '授权登录');
+  assert.equal(login.data.error, MESSAGES.network_error);
+});
+
+// ---- the kit -------------------------------------------------------------------------------
+
+serverTest('concurrent login() calls share one wx.login', async () => {
+  const { wx, auth } = setup();
+  const users = await Promise.all([auth.login(), auth.login(), auth.login()]);
+  assert.equal(wx.codes.length, 1);
+  assert.equal(wx.calls('/api/auth/login').length, 1);
+  assert.deepEqual(users[0], users[2]);
+  assert.equal(users[0].openid.length > 0, true);
+});
+
+serverTest('request() logs in first when there is no token, then sends the bearer token', async () => {
+  const { wx, auth } = setup();
+  const res = await auth.request({ url: '/api/me' });
+  assert.equal(res.statusCode, 200);
+  assert.equal(wx.codes.length, 1);
+  assert.equal(res.data.id, wx.getStorageSync(STORAGE_KEYS.user).id);
+});
+
+serverTest('a token near expiry is renewed before the request, as the wasm core decides', async () => {
+  const clock = skewedClock();
+  const { wx, auth } = setup({ now: clock, renewThreshold: 300 });
+  const user = await auth.login();
+  const loginHadRefreshToken = Boolean(wx.getStorageSync(STORAGE_KEYS.refreshToken));
+
+  // Fresh: no renewal.
+  await auth.request({ url: '/api/me' });
+  assert.equal(wx.log.length, 2, 'login + /api/me only');
+
+  // Four minutes before expiry (the threshold is five).
+  clock.skew = TTL - 240;
+  const before = WXWebAssembly.stats.instantiations;
+  const res = await auth.request({ url: '/api/me' });
+  assert.equal(res.data.id, user.id);
+  assert.equal(WXWebAssembly.stats.instantiations, before, 'the core is instantiated once');
+
+  const paths = wx.log.slice(2).map((entry) => entry.path);
+  if (loginHadRefreshToken) {
+    assert.deepEqual(paths, ['/api/auth/refresh', '/api/me'], 'refresh, then the request');
+  } else {
+    assert.deepEqual(paths, ['/api/auth/login', '/api/me'], 're-login, then the request');
+    assert.equal(wx.codes.length, 2);
+  }
+  // (A re-login within the same second may mint the very same token, so compare by call order.)
+  const newToken = wx.getStorageSync(STORAGE_KEYS.accessToken);
+  assert.equal(wx.log.at(-1).authorization, `Bearer ${newToken}`, 'the request used the new token');
+});
+
+serverTest('10 concurrent requests with a stale token renew it exactly once', async () => {
+  const clock = skewedClock();
+  const { wx, auth } = setup({ now: clock, renewThreshold: 300 });
+  await auth.login();
+  const loginHadRefreshToken = Boolean(wx.getStorageSync(STORAGE_KEYS.refreshToken));
+  const loginsBefore = wx.codes.length;
+
+  clock.skew = TTL - 60;
+  const results = await Promise.all(Array.from({ length: 10 }, () => auth.request({ url: '/api/me' })));
+  assert.ok(results.every((res) => res.statusCode === 200));
+
+  const renewals = loginHadRefreshToken
+    ? wx.calls('/api/auth/refresh').length
+    : wx.codes.length - loginsBefore;
+  assert.equal(renewals, 1, 'exactly one refresh (or one re-login)');
+  const token = wx.getStorageSync(STORAGE_KEYS.accessToken);
+  const me = wx.calls('/api/me');
+  assert.equal(me.length, 10);
+  assert.ok(me.every((entry) => entry.authorization === `Bearer ${token}`), 'all ten used the new token');
+});
+
+serverTest('a 401 invalid_token triggers one re-login and one retry', async () => {
+  const { wx, auth } = setup();
+  wx.setStorageSync(STORAGE_KEYS.accessToken, forgedToken());
+
+  const res = await auth.request({ url: '/api/me' });
+  assert.equal(res.statusCode, 200);
+  assert.equal(wx.codes.length, 1, 'one re-login');
+  const me = wx.calls('/api/me');
+  assert.deepEqual(me.map((entry) => entry.statusCode), [401, 200], 'the rejected call, then one retry');
+});
+
+serverTest('concurrent 401s share one re-login', async () => {
+  const { wx, auth } = setup();
+  wx.setStorageSync(STORAGE_KEYS.accessToken, forgedToken());
+  const results = await Promise.all(Array.from({ length: 5 }, () => auth.request({ url: '/api/me' })));
+  assert.ok(results.every((res) => res.statusCode === 200));
+  assert.equal(wx.codes.length, 1);
+});
+
+serverTest('a server that keeps answering 401 gets one retry, never a loop', async () => {
+  const { wx, auth } = setup();
+  await auth.login();
+  wx.intercept = (entry) =>
+    entry.path === '/api/me'
+      ? { statusCode: 401, data: { error: { code: 'invalid_token', message: 'no' } } }
+      : null;
+  await assert.rejects(auth.request({ url: '/api/me' }), { code: 'invalid_token', status: 401 });
+  assert.equal(wx.calls('/api/me').length, 2, 'the call and one retry');
+  assert.equal(wx.codes.length, 2, 'the first login and one re-login');
+});
+
+serverTest('errors carry the server error code and HTTP status', async () => {
+  const { wx, auth } = setup();
+  await auth.login();
+  await assert.rejects(auth.request({ url: '/api/nothing-here' }), (error) => {
+    assert.equal(error.status, 404);
+    assert.equal(typeof error.code, 'string');
+    return true;
+  });
+  wx.intercept = () => ({ fail: 'timeout' });
+  await assert.rejects(auth.request({ url: '/api/me' }), { code: 'network_error' });
+});
+
+serverTest('an unreadable stored token is replaced, not sent', async () => {
+  const { wx, auth } = setup();
+  wx.setStorageSync(STORAGE_KEYS.accessToken, 'not-a-jwt');
+  const res = await auth.request({ url: '/api/me' });
+  assert.equal(res.statusCode, 200);
+  assert.ok(wx.log.every((entry) => entry.authorization !== 'Bearer not-a-jwt'));
+});
+
+serverTest('logout() clears storage and resolves even when the network fails', async () => {
+  const { wx, auth } = setup();
+  await auth.login();
+  wx.intercept = () => ({ fail: 'connect ECONNREFUSED' });
+  await auth.logout();
+  for (const key of Object.values(STORAGE_KEYS)) assert.equal(wx.getStorageSync(key), '', key);
+  assert.equal(wx.calls('/api/auth/logout').length, 1, 'it did try the server');
+  assert.equal(auth.hasSession(), false);
+});
+
+serverTest('logout() calls the server with the bearer token', async () => {
+  const { wx, auth } = setup();
+  await auth.login();
+  const token = wx.getStorageSync(STORAGE_KEYS.accessToken);
+  await auth.logout();
+  const [call] = wx.calls('/api/auth/logout');
+  assert.equal(call.method, 'POST');
+  assert.equal(call.authorization, `Bearer ${token}`);
+  assert.equal(wx.getStorageSync(STORAGE_KEYS.accessToken), '');
+});
+
+test('the kit uses the wasm core that ships (not a stand-in)', async () => {
+  const checks = await core.load();
+  assert.equal(typeof checks.shouldRenew, 'function');
+  assert.ok(WXWebAssembly.stats.instantiations <= 1);
+});

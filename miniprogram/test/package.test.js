@@ -1,0 +1,103 @@
+// What WeChat DevTools and the phone need from the folder as committed: CommonJS everywhere, a
+// project config that opens without an AppID, WXML that WeChat's own compiler accepts, and a
+// WebAssembly module inside its size budget with nothing iOS refuses.
+'use strict';
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const test = require('node:test');
+const vm = require('node:vm');
+const zlib = require('node:zlib');
+const { wxmlToJs } = require('miniprogram-compiler');
+
+const ROOT = path.resolve(__dirname, '..');
+
+function filesUnder(dir, suffix, found = []) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) filesUnder(full, suffix, found);
+    else if (entry.name.endsWith(suffix)) found.push(full);
+  }
+  return found;
+}
+
+test('every JS file is CommonJS that runs without a compile step', () => {
+  const files = filesUnder(ROOT, '.js');
+  assert.ok(files.length > 10);
+  for (const file of files) {
+    const source = fs.readFileSync(file, 'utf8');
+    // Compiling as a function body, as the runtime wraps each file, rejects import/export.
+    assert.doesNotThrow(
+      () => vm.compileFunction(source, ['require', 'module', 'exports'], { filename: file }),
+      `${path.relative(ROOT, file)} is not a plain script`,
+    );
+    assert.doesNotMatch(source, /\bimport\s*\.\s*meta\b|\bimport\s*\(/, path.relative(ROOT, file));
+  }
+});
+
+test('project.config.json opens with the tourist AppID against a local server', () => {
+  const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'project.config.json'), 'utf8'));
+  assert.equal(config.appid, 'touristappid');
+  assert.equal(config.compileType, 'miniprogram');
+  assert.equal(config.setting.urlCheck, false);
+  const ignored = config.packOptions.ignore;
+  assert.ok(ignored.some((rule) => rule.type === 'suffix' && rule.value === '.wasm'), 'raw .wasm is packed');
+  for (const folder of ['test', 'testing', 'bench']) {
+    assert.ok(ignored.some((rule) => rule.type === 'folder' && rule.value === folder), `${folder}/ is packed`);
+  }
+});
+
+test('every page in app.json has its four files', () => {
+  const app = JSON.parse(fs.readFileSync(path.join(ROOT, 'app.json'), 'utf8'));
+  assert.deepEqual(app.pages, ['pages/login/index', 'pages/home/index']);
+  for (const page of app.pages) {
+    for (const ext of ['.js', '.json', '.wxml', '.wxss']) {
+      assert.ok(fs.existsSync(path.join(ROOT, page + ext)), page + ext);
+    }
+  }
+});
+
+test('the API base comes from config.js alone', () => {
+  const config = require('../config.js');
+  assert.match(config.apiBase, /^https?:\/\/[^/]+$/);
+  for (const file of filesUnder(path.join(ROOT, 'lib'), '.js').concat(filesUnder(path.join(ROOT, 'pages'), '.js'))) {
+    assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /https?:\/\/\d/, `${path.relative(ROOT, file)} hard-codes an address`);
+  }
+});
+
+test('every .wxml compiles with wcc', () => {
+  const wxml = filesUnder(ROOT, '.wxml');
+  assert.ok(wxml.length >= 2);
+  const output = wxmlToJs(ROOT);
+  for (const file of wxml) {
+    assert.ok(output.includes(path.relative(ROOT, file)), `${file} was not compiled`);
+  }
+});
+
+test('wcc does reject broken WXML (so the check above means something)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxml-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'broken.wxml'), '<view><button bindtap="x">unclosed</view>\n');
+    assert.throws(() => wxmlToJs(dir), /broken\.wxml/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the shipped module is within budget and exports nothing iOS refuses', () => {
+  const compressed = fs.readFileSync(path.join(ROOT, 'wasm', 'wxlogin_core_bg.wasm.br'));
+  assert.ok(compressed.length <= 16 * 1024, `${compressed.length} bytes`);
+  const module = new WebAssembly.Module(zlib.brotliDecompressSync(compressed));
+  const exports = WebAssembly.Module.exports(module);
+  assert.deepEqual(
+    exports.filter((e) => e.kind !== 'function' && e.kind !== 'memory'),
+    [],
+    'only functions and memory are exported',
+  );
+  for (const name of ['readExpiry', 'isExpired', 'shouldRenew']) {
+    assert.ok(exports.some((e) => e.name === name), name);
+  }
+  assert.deepEqual(WebAssembly.Module.customSections(module, 'target_features'), []);
+});

@@ -1,0 +1,94 @@
+// Starts the real wxlogin server against the fake WeChat, on ports the OS picks, for the tests.
+//
+// Needs `cargo build -p wxlogin-server -p fake-wechat` (the binaries in target/debug) and a
+// Postgres in DATABASE_URL (`just test` provides both). Each binary prints one line with its
+// address once it is listening; nothing here waits on a timer.
+'use strict';
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const readline = require('node:readline');
+
+const REPO = path.resolve(__dirname, '..', '..');
+const BIN_DIR = process.env.WXLOGIN_BIN_DIR || path.join(REPO, 'target', 'debug');
+const APPID = 'wxminiprogramtest';
+const SECRET = 'miniprogram-test-secret';
+
+/** Why the server-backed tests cannot run here, or null when they can. */
+function unavailableReason() {
+  for (const bin of ['wxlogin-server', 'fake-wechat']) {
+    if (!fs.existsSync(path.join(BIN_DIR, bin))) {
+      return `${path.join(BIN_DIR, bin)} is missing: run cargo build -p wxlogin-server -p fake-wechat`;
+    }
+  }
+  if (!process.env.DATABASE_URL) return 'DATABASE_URL is not set (run through `just test`)';
+  return null;
+}
+
+function start(bin, env) {
+  const child = spawn(path.join(BIN_DIR, bin), [], {
+    env: Object.assign({}, process.env, { RUST_LOG: process.env.RUST_LOG || 'warn' }, env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const address = new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      const match = line.match(/listening on (?:http:\/\/)?(\S+)/);
+      if (match) resolve(`http://${match[1].replace(/\/+$/, '')}`);
+    });
+    child.on('exit', (code) => reject(new Error(`${bin} exited with ${code} before listening:\n${stderr}`)));
+    child.on('error', reject);
+  });
+  return { child, address };
+}
+
+/**
+ * The fake WeChat and a wxlogin server wired to it. `accessTokenTtl` is in seconds.
+ * Resolves with { apiBase, wechatBase, stop() }.
+ */
+async function startServers({ accessTokenTtl = 3600 } = {}) {
+  const wechat = start('fake-wechat', {
+    FAKE_WECHAT_ADDR: '127.0.0.1:0',
+    FAKE_WECHAT_APPID: APPID,
+    FAKE_WECHAT_SECRET: SECRET,
+    FAKE_WECHAT_DEV: '1',
+  });
+  const stopAll = [wechat.child];
+  try {
+    const wechatBase = await wechat.address;
+    const server = start('wxlogin-server', {
+      LISTEN_ADDR: '127.0.0.1:0',
+      WECHAT_APPID: APPID,
+      WECHAT_SECRET: SECRET,
+      WECHAT_API_BASE: wechatBase,
+      JWT_SECRET: 'miniprogram-tests-jwt-secret-0123456789abcdef',
+      ACCESS_TOKEN_TTL: String(accessTokenTtl),
+    });
+    stopAll.push(server.child);
+    const apiBase = await server.address;
+    return { apiBase, wechatBase, stop: () => stop(stopAll) };
+  } catch (error) {
+    await stop(stopAll);
+    throw error;
+  }
+}
+
+function stop(children) {
+  return Promise.all(
+    children.map(
+      (child) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+module.exports = { startServers, unavailableReason };
