@@ -10,9 +10,10 @@
 // What it guarantees:
 // - one wx.login at a time: concurrent login() calls share it (a second wx.login can rotate the
 //   session_key under the first);
-// - before each request the Rust core (WebAssembly) decides from the token's exp whether to renew
-//   it; many concurrent requests with a stale token renew it once, through
-//   POST /api/auth/refresh when the server gave a refresh_token, otherwise by logging in again;
+// - before each request the Rust core (WebAssembly) decides from the token's exp (against the
+//   server's clock, as learned at login) whether to renew it; many concurrent requests with a
+//   stale token renew it once, through POST /api/auth/refresh when the server gave a
+//   refresh_token, otherwise by logging in again;
 // - a 401 `invalid_token` leads to one re-login and one retry, never more, so it cannot loop;
 // - every failure rejects with an Error whose `code` is the server's `error.code`, or
 //   `network_error` / `wx_login_failed` for failures that never reached the server.
@@ -28,6 +29,7 @@ const STORAGE_KEYS = {
   accessToken: 'wxlogin.access_token',
   refreshToken: 'wxlogin.refresh_token',
   user: 'wxlogin.user',
+  clockOffset: 'wxlogin.clock_offset',
 };
 
 /** Renew when the access token has this many seconds or fewer left. */
@@ -75,7 +77,29 @@ function createAuth(options) {
     return read(STORAGE_KEYS.accessToken);
   }
 
-  function saveTokens(body) {
+  /**
+   * How far the server's clock is ahead of this phone's, in seconds. A phone whose clock is off
+   * would otherwise judge every token stale (and renew on every request) or never stale. The
+   * server says how long a new token lives (`expires_in`) and the token says when it ends
+   * (`exp`, server time): the difference from the local clock is the offset, to within the
+   * request's latency.
+   */
+  function learnClockOffset(body, rules) {
+    if (!rules || typeof body.expires_in !== 'number') return;
+    try {
+      const offset = rules.readExpiry(body.access_token) - (now() + body.expires_in);
+      write(STORAGE_KEYS.clockOffset, Math.round(offset));
+    } catch (_) {
+      // An unreadable token is dealt with when it is next used.
+    }
+  }
+
+  function serverNow() {
+    return now() + (Number(read(STORAGE_KEYS.clockOffset)) || 0);
+  }
+
+  function saveTokens(body, rules) {
+    learnClockOffset(body, rules);
     write(STORAGE_KEYS.accessToken, body.access_token);
     // A login without a refresh_token (servers before refresh existed) drops any old one.
     write(STORAGE_KEYS.refreshToken, body.refresh_token || null);
@@ -141,7 +165,7 @@ function createAuth(options) {
     const code = await wxLoginCode();
     const res = await send({ url: '/api/auth/login', method: 'POST', data: { code } });
     if (res.statusCode !== 200) throw errorFrom(res);
-    saveTokens(res.data);
+    saveTokens(res.data, await checks());
     write(STORAGE_KEYS.user, res.data.user);
     return res.data.user;
   }
@@ -165,7 +189,7 @@ function createAuth(options) {
     if (refreshToken) {
       const res = await send({ url: '/api/auth/refresh', method: 'POST', data: { refresh_token: refreshToken } });
       if (res.statusCode === 200 && res.data && res.data.access_token) {
-        saveTokens(res.data);
+        saveTokens(res.data, await checks());
         return res.data.access_token;
       }
       // A refresh token that is spent, revoked or unknown (or a server without refresh) ends
@@ -226,7 +250,7 @@ function createAuth(options) {
     let stale = false;
     if (rules) {
       try {
-        stale = rules.shouldRenew(token, now(), renewThreshold);
+        stale = rules.shouldRenew(token, serverNow(), renewThreshold);
       } catch (_) {
         // An unreadable token (corrupted storage, a foreign value) is replaced, not sent.
         stale = true;

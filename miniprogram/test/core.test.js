@@ -7,7 +7,10 @@ const test = require('node:test');
 
 const { installRuntime, REMOVED } = require('../testing/runtime.js');
 
+// Node's own UTF-8 codecs, kept to check the shim against before the runtime removes them.
+const Native = { TextEncoder: globalThis.TextEncoder, TextDecoder: globalThis.TextDecoder };
 const { WXWebAssembly } = installRuntime();
+const shim = require('../wasm/shim.js');
 const core = require('../lib/core.js');
 const table = require('../../crates/core/tests/cases/token_cases.json');
 
@@ -80,4 +83,33 @@ test('garbage never traps: every bad input is an Error with a code and the modul
   const long = `a.${Buffer.from(`{"x":${'['.repeat(5000)}`).toString('base64url')}.b`;
   assert.throws(() => checks.readExpiry(long), { code: 'token_json' });
   assert.equal(checks.readExpiry(table.cases[0].token), table.cases[0].expect.exp);
+});
+
+test('the UTF-8 shim encodes and decodes as the WHATWG codecs do', () => {
+  const encoder = new shim.TextEncoder();
+  const decoder = new shim.TextDecoder('utf-8', { ignoreBOM: true });
+  const nativeEncoder = new Native.TextEncoder();
+  const nativeDecoder = new Native.TextDecoder('utf-8', { ignoreBOM: true });
+  const strings = ['', 'eyJhbGciOi.x_-', '微信登录', 'é ß ∑ 😀 𝄞', 'lone \ud800 high', 'lone \udc00 low', '\u0000\u007f\u0080\u07ff\u0800\uffff'];
+  for (const text of strings) {
+    assert.deepEqual(Array.from(encoder.encode(text)), Array.from(nativeEncoder.encode(text)), JSON.stringify(text));
+    assert.equal(decoder.decode(nativeEncoder.encode(text)), nativeDecoder.decode(nativeEncoder.encode(text)));
+  }
+  const broken = [[0xff], [0xc0, 0x80], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x61, 0xf0, 0x9f, 0x98], [0x80, 0x61]];
+  for (const bytes of broken) {
+    assert.equal(decoder.decode(new Uint8Array(bytes)), nativeDecoder.decode(new Uint8Array(bytes)), bytes.join(','));
+  }
+  const interesting = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff];
+  let seed = 7;
+  for (let round = 0; round < 5000; round++) {
+    const bytes = new Uint8Array(round % 9);
+    for (let i = 0; i < bytes.length; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      bytes[i] = interesting[seed % interesting.length];
+    }
+    assert.equal(decoder.decode(bytes), nativeDecoder.decode(bytes), Array.from(bytes).join(','));
+  }
+  assert.equal(decoder.decode(), '');
+  const big = 'x'.repeat(10000) + '😀';
+  assert.equal(decoder.decode(encoder.encode(big)), big);
 });

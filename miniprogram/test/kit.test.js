@@ -184,6 +184,23 @@ serverTest('a token near expiry is renewed before the request, as the wasm core 
   assert.equal(wx.log.at(-1).authorization, `Bearer ${newToken}`, 'the request used the new token');
 });
 
+for (const [direction, skew] of [['ahead', 86400], ['behind', -86400]]) {
+  serverTest(`a phone clock a day ${direction} neither renews on every request nor misses renewal`, async () => {
+    const clock = skewedClock();
+    clock.skew = skew;
+    const { wx, auth } = setup({ now: clock, renewThreshold: 300 });
+    await auth.login();
+    for (let i = 0; i < 3; i++) await auth.request({ url: '/api/me' });
+    assert.equal(wx.log.length, 4, 'one login and three requests, no renewal');
+
+    clock.skew = skew + TTL - 60; // an hour later, on the same wrong clock
+    await auth.request({ url: '/api/me' });
+    const renewals = wx.log.slice(4).map((entry) => entry.path);
+    assert.equal(renewals.length, 2, `one renewal, then the request: ${renewals}`);
+    assert.notEqual(renewals[0], '/api/me');
+  });
+}
+
 serverTest('10 concurrent requests with a stale token renew it exactly once', async () => {
   const clock = skewedClock();
   const { wx, auth } = setup({ now: clock, renewThreshold: 300 });
@@ -275,6 +292,31 @@ serverTest('logout() calls the server with the bearer token', async () => {
   assert.equal(call.method, 'POST');
   assert.equal(call.authorization, `Bearer ${token}`);
   assert.equal(wx.getStorageSync(STORAGE_KEYS.accessToken), '');
+});
+
+serverTest('the wasm core reads the tokens the server issues as the server means them', async () => {
+  const wx = createFakeWx({ codePrefix: freshLabel() });
+  const checks = await core.load();
+  const before = Math.floor(Date.now() / 1000);
+  const res = await new Promise((resolve, reject) =>
+    wx.request({
+      url: `${servers.apiBase}/api/auth/login`,
+      method: 'POST',
+      data: { code: `${freshLabel()}:1` },
+      success: resolve,
+      fail: reject,
+    }),
+  );
+  const after = Math.ceil(Date.now() / 1000);
+  assert.equal(res.statusCode, 200);
+  const { access_token: token, expires_in: expiresIn } = res.data;
+  assert.equal(expiresIn, TTL);
+  const exp = checks.readExpiry(token);
+  assert.ok(exp >= before + TTL && exp <= after + TTL, `exp ${exp} is issue time + expires_in`);
+  assert.equal(checks.isExpired(token, after, 0), false);
+  assert.equal(checks.isExpired(token, exp, 0), true);
+  assert.equal(checks.shouldRenew(token, exp - 300, 300), true);
+  assert.equal(checks.shouldRenew(token, exp - 301, 300), false);
 });
 
 test('the kit uses the wasm core that ships (not a stand-in)', async () => {

@@ -1,11 +1,12 @@
 // Starts the real wxlogin server against the fake WeChat, on ports the OS picks, for the tests.
 //
-// Needs `cargo build -p wxlogin-server -p fake-wechat` (the binaries in target/debug) and a
-// Postgres in DATABASE_URL (`just test` provides both). Each binary prints one line with its
-// address once it is listening; nothing here waits on a timer.
+// Builds both binaries first (a no-op when they are current, so a stale binary is never tested),
+// unless WXLOGIN_BIN_DIR points at prebuilt ones. Needs a Postgres in DATABASE_URL (`just test`
+// provides it). Each binary prints one line with its address once it is listening; nothing here
+// waits on a timer.
 'use strict';
 
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const readline = require('node:readline');
@@ -17,13 +18,19 @@ const SECRET = 'miniprogram-test-secret';
 
 /** Why the server-backed tests cannot run here, or null when they can. */
 function unavailableReason() {
-  for (const bin of ['wxlogin-server', 'fake-wechat']) {
-    if (!fs.existsSync(path.join(BIN_DIR, bin))) {
-      return `${path.join(BIN_DIR, bin)} is missing: run cargo build -p wxlogin-server -p fake-wechat`;
-    }
-  }
   if (!process.env.DATABASE_URL) return 'DATABASE_URL is not set (run through `just test`)';
   return null;
+}
+
+function buildBinaries() {
+  if (process.env.WXLOGIN_BIN_DIR) return;
+  const result = spawnSync('cargo', ['build', '--quiet', '-p', 'wxlogin-server', '-p', 'fake-wechat'], {
+    cwd: REPO,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (result.error || result.status !== 0) {
+    throw new Error(`cargo build -p wxlogin-server -p fake-wechat failed (${result.error || result.status})`);
+  }
 }
 
 function start(bin, env) {
@@ -52,6 +59,10 @@ function start(bin, env) {
  * Resolves with { apiBase, wechatBase, stop() }.
  */
 async function startServers({ accessTokenTtl = 3600 } = {}) {
+  buildBinaries();
+  for (const bin of ['wxlogin-server', 'fake-wechat']) {
+    if (!fs.existsSync(path.join(BIN_DIR, bin))) throw new Error(`${path.join(BIN_DIR, bin)} is missing`);
+  }
   const wechat = start('fake-wechat', {
     FAKE_WECHAT_ADDR: '127.0.0.1:0',
     FAKE_WECHAT_APPID: APPID,

@@ -78,7 +78,10 @@ TextEncoder.prototype.encode = function encode(input) {
   return new Uint8Array(bytes);
 };
 
-/** UTF-8 decoding; malformed sequences become U+FFFD. Options are accepted and ignored. */
+/**
+ * UTF-8 decoding as the WHATWG TextDecoder does it: each maximal invalid subsequence becomes one
+ * U+FFFD. Options are accepted and ignored.
+ */
 function TextDecoder() {}
 TextDecoder.prototype.encoding = 'utf-8';
 TextDecoder.prototype.decode = function decode(input) {
@@ -88,36 +91,42 @@ TextDecoder.prototype.decode = function decode(input) {
   let out = '';
   let i = 0;
   while (i < bytes.length) {
-    const first = bytes[i];
-    let code = REPLACEMENT;
-    let needed = 0;
-    let min = 0;
-    if (first < 0x80) {
-      code = first;
-    } else if (first >= 0xc2 && first <= 0xdf) {
-      needed = 1;
-      code = first & 0x1f;
-      min = 0x80;
-    } else if (first >= 0xe0 && first <= 0xef) {
-      needed = 2;
-      code = first & 0x0f;
-      min = 0x800;
-    } else if (first >= 0xf0 && first <= 0xf4) {
-      needed = 3;
-      code = first & 0x07;
-      min = 0x10000;
-    }
-    i++;
-    if (needed > 0) {
-      let n = 0;
-      while (n < needed && i < bytes.length && (bytes[i] & 0xc0) === 0x80) {
-        code = (code << 6) | (bytes[i] & 0x3f);
+    const first = bytes[i++];
+    let code = first;
+    if (first >= 0x80) {
+      let needed = 0;
+      // The second byte's range is narrower for a few lead bytes: that is what rules out
+      // overlong forms, surrogates and code points past U+10FFFF.
+      let lower = 0x80;
+      let upper = 0xbf;
+      if (first >= 0xc2 && first <= 0xdf) {
+        needed = 1;
+        code = first & 0x1f;
+      } else if (first >= 0xe0 && first <= 0xef) {
+        needed = 2;
+        code = first & 0x0f;
+        if (first === 0xe0) lower = 0xa0;
+        if (first === 0xed) upper = 0x9f;
+      } else if (first >= 0xf0 && first <= 0xf4) {
+        needed = 3;
+        code = first & 0x07;
+        if (first === 0xf0) lower = 0x90;
+        if (first === 0xf4) upper = 0x8f;
+      }
+      let complete = needed > 0;
+      for (let n = 0; n < needed; n++) {
+        const next = bytes[i];
+        if (i >= bytes.length || next < lower || next > upper) {
+          // The offending byte is not consumed: it may start the next character.
+          complete = false;
+          break;
+        }
+        code = (code << 6) | (next & 0x3f);
+        lower = 0x80;
+        upper = 0xbf;
         i++;
-        n++;
       }
-      if (n < needed || code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
-        code = REPLACEMENT;
-      }
+      if (!complete) code = REPLACEMENT;
     }
     if (code >= 0x10000) {
       code -= 0x10000;

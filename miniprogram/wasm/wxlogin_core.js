@@ -313,4 +313,4 @@ async function __wbg_init_once(module_or_path) {
     return __wbg_finalize_init(instance, module);
 }
 
-module.exports = { isExpired, readExpiry, shouldRenew, initSync, init: __wbg_init };
+module.exports = { isExpired, readExpiry, shouldRenew, init: __wbg_init };

@@ -93,15 +93,17 @@ mod agreement_with_serde {
         /// back the same values.
         #[test]
         fn hand_written_reader_agrees_with_serde(
-            sub in any::<String>(), iat in any::<i64>(), exp in any::<i64>(), iss in any::<String>(),
+            sub in any::<String>(), sid in any::<String>(), iat in any::<i64>(), exp in any::<i64>(),
+            iss in any::<String>(),
         ) {
-            let mut claims = Claims::new(sub, iat, 0);
+            let mut claims = Claims::new(sub, sid, iat, 0);
             claims.exp = exp;
             claims.iss = iss;
             let read = read_claims(&server_style_token(&claims)).unwrap();
             prop_assert_eq!(read.exp, claims.exp);
             prop_assert_eq!(read.iat, Some(claims.iat));
             prop_assert_eq!(read.sub.as_deref(), Some(claims.sub.as_str()));
+            prop_assert_eq!(read.sid.as_deref(), Some(claims.sid.as_str()));
             prop_assert_eq!(read.iss.as_deref(), Some(claims.iss.as_str()));
         }
     }

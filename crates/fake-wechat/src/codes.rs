@@ -59,6 +59,15 @@ impl CodeStore {
         self.session_keys.get(openid).cloned()
     }
 
+    /// Replaces `openid`'s session_key with a new one, as resetusersessionkey does and as a
+    /// wx.login on another device would; the old key stops working.
+    pub(crate) fn rotate_session_key(&mut self, openid: &str) -> String {
+        let session_key = random_session_key();
+        self.session_keys
+            .insert(openid.to_owned(), session_key.clone());
+        session_key
+    }
+
     pub(crate) fn redeem(&mut self, code: &str) -> Redeemed {
         let now = Instant::now();
         self.forget_older_than(now);

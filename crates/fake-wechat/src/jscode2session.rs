@@ -56,7 +56,7 @@ fn check_credentials(shared: &Shared, params: &HashMap<String, String>) -> Resul
     }
 }
 
-async fn serve_fault(fault: Fault) -> Response {
+pub(crate) async fn serve_fault(fault: Fault) -> Response {
     match fault {
         Fault::Errcode(errcode) => reply::error(errcode),
         Fault::ServerError => (

@@ -5,27 +5,40 @@
 //! checked. Tests drive it through [`FakeWechat`]: they issue codes for chosen users and queue
 //! faults (`errcode` -1, 45011, 40226, an HTTP 500, garbage, a hang) for the next calls.
 //!
+//! Beyond login it serves the platform calls that need the app's access token: `stable_token`
+//! (see [`platform`] for its rules), `getuserphonenumber`, `checksession` and
+//! `resetusersessionkey`. Tests can expire, revoke or poison the current access token and count
+//! every call, so a server that fetches more tokens than it should is caught.
+//!
 //! In dev mode ([`FakeWechatConfig::dev`]) any unknown code is accepted once, so the mini
 //! program in WeChat DevTools can log in without a real AppID; see [`codes::dev_identity`].
 
 mod codes;
 mod faults;
 mod jscode2session;
+mod phone;
+mod platform;
 mod reply;
+mod session;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 
 pub use codes::Identity;
 pub use faults::Fault;
+pub use phone::PhoneNumber;
+pub use session::session_signature;
 
 use codes::CodeStore;
 use faults::FaultQueue;
+use phone::PhoneCodes;
+use platform::TokenStore;
 
 /// How a fake is set up.
 #[derive(Debug, Clone)]
@@ -36,6 +49,8 @@ pub struct FakeWechatConfig {
     pub code_ttl: Duration,
     /// Accept any unknown code once, mapping it to a stable dev identity.
     pub dev: bool,
+    /// How long an access token from stable_token lives; WeChat says 7200 seconds.
+    pub access_token_ttl: Duration,
 }
 
 impl FakeWechatConfig {
@@ -45,6 +60,7 @@ impl FakeWechatConfig {
             secret: secret.into(),
             code_ttl: Duration::from_secs(5 * 60),
             dev: false,
+            access_token_ttl: Duration::from_secs(7200),
         }
     }
 
@@ -57,12 +73,21 @@ impl FakeWechatConfig {
         self.code_ttl = ttl;
         self
     }
+
+    pub fn access_token_ttl(mut self, ttl: Duration) -> Self {
+        self.access_token_ttl = ttl;
+        self
+    }
 }
 
 struct Shared {
     config: FakeWechatConfig,
     codes: Mutex<CodeStore>,
     faults: FaultQueue,
+    tokens: Mutex<TokenStore>,
+    phone_codes: Mutex<PhoneCodes>,
+    phone_faults: FaultQueue,
+    checksession_calls: AtomicUsize,
 }
 
 /// A handle on a running fake: issue codes, queue faults, read what it was asked.
@@ -81,6 +106,10 @@ impl FakeWechat {
         let shared = Arc::new(Shared {
             codes: Mutex::new(CodeStore::new(config.code_ttl, config.dev)),
             faults: FaultQueue::default(),
+            tokens: Mutex::new(TokenStore::new(config.access_token_ttl)),
+            phone_codes: Mutex::new(PhoneCodes::new(config.code_ttl)),
+            phone_faults: FaultQueue::default(),
+            checksession_calls: AtomicUsize::new(0),
             config,
         });
         let app = router(shared.clone());
@@ -138,10 +167,77 @@ impl FakeWechat {
     pub fn jscode2session_calls(&self) -> usize {
         self.shared.faults.calls()
     }
+
+    /// How many stable_token calls reached the fake, forced or not.
+    pub fn stable_token_calls(&self) -> usize {
+        self.shared.tokens.lock().unwrap().calls()
+    }
+
+    /// How many forced refreshes the fake honoured in the last day.
+    pub fn forced_refreshes(&self) -> usize {
+        self.shared.tokens.lock().unwrap().forced_refreshes()
+    }
+
+    /// The access token a normal stable_token call would hand out now, if one was issued.
+    pub fn current_access_token(&self) -> Option<String> {
+        self.shared.tokens.lock().unwrap().current()
+    }
+
+    /// Ends the current access token's life: calls with it get 42001.
+    pub fn expire_access_token(&self) {
+        self.shared.tokens.lock().unwrap().expire();
+    }
+
+    /// Revokes the current access token as a forced refresh by someone else would: calls with it
+    /// get 40001, and a normal stable_token call hands out a new one.
+    pub fn invalidate_access_token(&self) {
+        self.shared.tokens.lock().unwrap().invalidate();
+    }
+
+    /// Makes every API refuse the current access token (40001) while normal stable_token calls
+    /// keep handing it out, so that only a forced refresh helps.
+    pub fn poison_access_token(&self) {
+        self.shared.tokens.lock().unwrap().poison();
+    }
+
+    /// A single-use getPhoneNumber code that reveals `phone` to a request for `openid`.
+    pub fn issue_phone_code(&self, openid: &str, phone: PhoneNumber) -> String {
+        self.shared.phone_codes.lock().unwrap().issue(openid, phone)
+    }
+
+    /// How many phone numbers were handed out, each of which WeChat would bill.
+    pub fn phone_numbers_billed(&self) -> usize {
+        self.shared.phone_codes.lock().unwrap().billed()
+    }
+
+    /// How many getuserphonenumber calls reached the fake, failed ones included.
+    pub fn phone_calls(&self) -> usize {
+        self.shared.phone_faults.calls()
+    }
+
+    /// Makes the next `times` getuserphonenumber calls fail with `fault`.
+    pub fn inject_phone(&self, fault: Fault, times: usize) {
+        self.shared.phone_faults.push(fault, times);
+    }
+
+    /// How many checksession calls reached the fake.
+    pub fn checksession_calls(&self) -> usize {
+        self.shared.checksession_calls.load(Ordering::SeqCst)
+    }
+
+    /// Gives `openid` a new session_key, as a wx.login on another device would; the key the
+    /// server holds goes stale. Returns the new key.
+    pub fn rotate_session_key(&self, openid: &str) -> String {
+        self.shared.codes.lock().unwrap().rotate_session_key(openid)
+    }
 }
 
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/sns/jscode2session", get(jscode2session::handle))
+        .route("/cgi-bin/stable_token", post(platform::stable_token))
+        .route("/wxa/business/getuserphonenumber", post(phone::handle))
+        .route("/wxa/checksession", get(session::check))
+        .route("/wxa/resetusersessionkey", get(session::reset))
         .with_state(shared)
 }

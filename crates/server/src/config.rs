@@ -16,8 +16,36 @@ pub struct Config {
     pub database_url: SecretString,
     pub listen_addr: SocketAddr,
     pub wechat: WechatConfig,
-    pub jwt_secret: SecretString,
+    pub signing: SigningConfig,
+    /// The secret the at-rest key for WeChat session_keys is derived from.
+    pub seal_secret: SecretString,
     pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// How long an instance trusts what it last learned about a session (live or revoked).
+    pub session_cache_ttl: Duration,
+}
+
+/// How access tokens are signed.
+#[derive(Debug, Clone)]
+pub enum SigningConfig {
+    /// One shared secret signs and verifies; only the server can check tokens.
+    Hs256 { secret: SecretString },
+    /// Ed25519: anyone can verify with the published public keys (JWKS).
+    EdDsa {
+        current: Ed25519Key,
+        /// Retired keys whose tokens still verify until they expire.
+        previous: Vec<Ed25519Key>,
+    },
+}
+
+/// A parsed Ed25519 private key.
+#[derive(Clone)]
+pub struct Ed25519Key(pub ed25519_dalek::SigningKey);
+
+impl std::fmt::Debug for Ed25519Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ed25519Key([REDACTED])")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -48,13 +76,12 @@ impl Config {
     /// Reads the configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(&lookup);
-        let jwt_secret = vars.required("JWT_SECRET")?;
-        if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
-            return Err(ConfigError {
-                variable: "JWT_SECRET",
-                problem: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes long"),
-            });
-        }
+        let signing = signing_config(&vars)?;
+        let seal_secret = match (vars.get("SESSION_KEY_SECRET"), &signing) {
+            (Some(secret), _) => long_enough("SESSION_KEY_SECRET", secret)?,
+            (None, SigningConfig::Hs256 { secret }) => secret.expose_secret().to_owned(),
+            (None, SigningConfig::EdDsa { .. }) => vars.required("SESSION_KEY_SECRET")?,
+        };
         Ok(Self {
             database_url: vars.required("DATABASE_URL")?.into(),
             listen_addr: vars.parsed("LISTEN_ADDR", "127.0.0.1:8080", "a socket address")?,
@@ -64,10 +91,75 @@ impl Config {
                 api_base: vars.url("WECHAT_API_BASE", "https://api.weixin.qq.com")?,
                 timeout: Duration::from_millis(vars.positive("WECHAT_TIMEOUT_MS", 5_000)?),
             },
-            jwt_secret: jwt_secret.into(),
+            signing,
+            seal_secret: seal_secret.into(),
             access_token_ttl: Duration::from_secs(vars.positive("ACCESS_TOKEN_TTL", 7_200)?),
+            refresh_token_ttl: Duration::from_secs(
+                vars.positive("REFRESH_TOKEN_TTL", 30 * 24 * 3600)?,
+            ),
+            session_cache_ttl: Duration::from_secs(vars.positive("SESSION_CACHE_TTL", 5)?),
         })
     }
+}
+
+fn signing_config<F: Fn(&str) -> Option<String>>(
+    vars: &Vars<'_, F>,
+) -> Result<SigningConfig, ConfigError> {
+    match vars.get("JWT_ALG").as_deref().map(str::trim) {
+        None | Some("HS256") => {
+            let secret = vars.required("JWT_SECRET")?;
+            Ok(SigningConfig::Hs256 {
+                secret: long_enough("JWT_SECRET", secret)?.into(),
+            })
+        }
+        Some("EdDSA") => {
+            let current = vars.required("JWT_PRIVATE_KEY")?;
+            let current = ed25519_key("JWT_PRIVATE_KEY", &current)?;
+            let previous = vars
+                .get("JWT_PREVIOUS_KEYS")
+                .unwrap_or_default()
+                .split(',')
+                .filter(|key| !key.trim().is_empty())
+                .map(|key| ed25519_key("JWT_PREVIOUS_KEYS", key))
+                .collect::<Result<_, _>>()?;
+            Ok(SigningConfig::EdDsa { current, previous })
+        }
+        Some(other) => Err(ConfigError {
+            variable: "JWT_ALG",
+            problem: format!("must be HS256 or EdDSA, got {other:?}"),
+        }),
+    }
+}
+
+fn long_enough(variable: &'static str, secret: String) -> Result<String, ConfigError> {
+    if secret.len() < MIN_JWT_SECRET_BYTES {
+        return Err(ConfigError {
+            variable,
+            problem: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes long"),
+        });
+    }
+    Ok(secret)
+}
+
+/// An Ed25519 private key in PKCS#8 PEM, given as the text itself or as `@/path/to/file`.
+fn ed25519_key(variable: &'static str, value: &str) -> Result<Ed25519Key, ConfigError> {
+    use ed25519_dalek::pkcs8::DecodePrivateKey;
+
+    let value = value.trim();
+    let pem = match value.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).map_err(|err| ConfigError {
+            variable,
+            problem: format!("names the file {path:?}, which cannot be read: {err}"),
+        })?,
+        // Environment files often carry a PEM on one line with literal "\n"s.
+        None => value.replace("\\n", "\n"),
+    };
+    ed25519_dalek::SigningKey::from_pkcs8_pem(pem.trim())
+        .map(Ed25519Key)
+        .map_err(|_| ConfigError {
+            variable,
+            problem: "must be an Ed25519 private key in PKCS#8 PEM (BEGIN PRIVATE KEY)".into(),
+        })
 }
 
 impl WechatConfig {
@@ -185,6 +277,25 @@ mod tests {
         ] {
             assert_eq!(config_with(&[(name, value)]).unwrap_err().variable, name);
         }
+    }
+
+    #[test]
+    fn eddsa_needs_a_valid_key_and_a_seal_secret() {
+        assert_eq!(
+            config_with(&[("JWT_ALG", "EdDSA")]).unwrap_err().variable,
+            "JWT_PRIVATE_KEY"
+        );
+        let err = config_with(&[("JWT_ALG", "EdDSA"), ("JWT_PRIVATE_KEY", "not a pem")]);
+        assert_eq!(err.unwrap_err().variable, "JWT_PRIVATE_KEY");
+        let err = config_with(&[
+            ("JWT_ALG", "EdDSA"),
+            ("JWT_PRIVATE_KEY", "@/nonexistent/key.pem"),
+        ]);
+        assert_eq!(err.unwrap_err().variable, "JWT_PRIVATE_KEY");
+        assert_eq!(
+            config_with(&[("JWT_ALG", "RS256")]).unwrap_err().variable,
+            "JWT_ALG"
+        );
     }
 
     #[test]

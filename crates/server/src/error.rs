@@ -29,6 +29,8 @@ pub enum ApiError {
     ServerMisconfigured,
     #[error("the bearer token is missing, malformed, expired or not ours")]
     InvalidToken,
+    #[error("this refresh token was already used; the session has been ended, log in again")]
+    TokenReused,
     #[error("the service is temporarily unavailable")]
     Unavailable,
     #[error("no such resource")]
@@ -49,7 +51,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Self::InvalidCode | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::InvalidCode | Self::InvalidToken | Self::TokenReused => StatusCode::UNAUTHORIZED,
             Self::UserBlocked => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -72,6 +74,7 @@ impl ApiError {
             Self::UpstreamError => "upstream_error",
             Self::ServerMisconfigured => "server_misconfigured",
             Self::InvalidToken => "invalid_token",
+            Self::TokenReused => "token_reused",
             Self::Unavailable => "unavailable",
             Self::NotFound => "not_found",
             Self::PayloadTooLarge => "payload_too_large",
@@ -103,7 +106,7 @@ impl IntoResponse for ApiError {
         let mut response = (self.status(), body).into_response();
         let headers = response.headers_mut();
         match &self {
-            Self::InvalidToken => {
+            Self::InvalidToken | Self::TokenReused => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static(r#"Bearer error="invalid_token""#),

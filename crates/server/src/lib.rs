@@ -6,7 +6,10 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod keys;
 pub mod sealing;
+pub mod session_cache;
+pub mod sessions;
 pub mod state;
 pub mod telemetry;
 pub mod tokens;
@@ -14,6 +17,7 @@ pub mod users;
 pub mod wechat;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -22,7 +26,9 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use config::Config;
+use keys::SigningKeys;
 use sealing::SessionKeySealer;
+use session_cache::SessionCache;
 use state::{AppState, Services};
 use tokens::AccessTokens;
 use wechat::WechatClient;
@@ -43,8 +49,13 @@ pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Err
     Ok(AppState::new(Services {
         db,
         wechat: WechatClient::new(config.wechat.clone())?,
-        tokens: AccessTokens::hs256(&config.jwt_secret, config.access_token_ttl),
-        sealer: SessionKeySealer::from_secret(&config.jwt_secret),
+        tokens: Arc::new(AccessTokens::new(
+            SigningKeys::from_config(&config.signing),
+            config.access_token_ttl,
+        )),
+        sealer: SessionKeySealer::from_secret(&config.seal_secret),
+        sessions: Arc::new(SessionCache::new(config.session_cache_ttl)),
+        refresh_token_ttl: config.refresh_token_ttl,
     }))
 }
 

@@ -2,10 +2,12 @@
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::PgPool;
 
 use crate::sealing::SessionKeySealer;
+use crate::session_cache::SessionCache;
 use crate::tokens::AccessTokens;
 use crate::wechat::{RetryPolicy, WechatClient};
 
@@ -17,8 +19,10 @@ pub struct AppState(Arc<Services>);
 pub struct Services {
     pub db: PgPool,
     pub wechat: WechatClient,
-    pub tokens: AccessTokens,
+    pub tokens: Arc<AccessTokens>,
     pub sealer: SessionKeySealer,
+    pub sessions: Arc<SessionCache>,
+    pub refresh_token_ttl: Duration,
 }
 
 impl AppState {

@@ -1,23 +1,23 @@
-//! wxlogin's own access tokens: JWTs over [`wxlogin_core::Claims`], signed with HS256.
+//! wxlogin's own access tokens: JWTs over [`wxlogin_core::Claims`].
 //!
-//! Verification pins the algorithm, the issuer and the expiry, so a token with `alg: none`, a
-//! forged signature or a stale `exp` never authenticates anyone.
+//! Verification pins the configured algorithm, the issuer and the expiry, and looks the key up
+//! by `kid`, so a token with `alg: none`, an algorithm swapped for another (an HS256 token
+//! "signed" with our public key), a forged signature or a stale `exp` never authenticates anyone.
 
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::{ExposeSecret, SecretString};
+use jsonwebtoken::{Header, Validation};
 use uuid::Uuid;
 use wxlogin_core::{Claims, ISSUER};
+
+use crate::keys::SigningKeys;
 
 /// Clock skew tolerated between the server that signed and the one that verifies.
 const LEEWAY_SECONDS: u64 = 30;
 
 /// Signs and verifies access tokens.
-#[derive(Clone)]
 pub struct AccessTokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    keys: SigningKeys,
     validation: Validation,
     ttl: Duration,
 }
@@ -29,48 +29,78 @@ pub struct IssuedToken {
     pub expires_in: u64,
 }
 
+/// Who a verified token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenSubject {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+}
+
 /// Why a token was refused. Deliberately coarse: the client is told only `invalid_token`.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
     #[error("token rejected: {0}")]
     Rejected(#[from] jsonwebtoken::errors::Error),
-    #[error("token subject is not a user id")]
-    BadSubject,
+    #[error("token names a key we do not have")]
+    UnknownKey,
+    #[error("token subject or session is not an id")]
+    BadIds,
 }
 
 impl AccessTokens {
-    pub fn hs256(secret: &SecretString, ttl: Duration) -> Self {
-        let key = secret.expose_secret().as_bytes();
-        let mut validation = Validation::new(Algorithm::HS256);
+    pub fn new(keys: SigningKeys, ttl: Duration) -> Self {
+        let mut validation = Validation::new(keys.algorithm);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = LEEWAY_SECONDS;
         Self {
-            encoding: EncodingKey::from_secret(key),
-            decoding: DecodingKey::from_secret(key),
+            keys,
             validation,
             ttl,
         }
     }
 
-    /// Signs a token for `user_id`, issued at `now` (Unix seconds).
+    pub fn keys(&self) -> &SigningKeys {
+        &self.keys
+    }
+
+    /// Signs a token for `subject`, issued at `now` (Unix seconds).
     pub fn issue(
         &self,
-        user_id: Uuid,
+        subject: TokenSubject,
         now: i64,
     ) -> Result<IssuedToken, jsonwebtoken::errors::Error> {
         let ttl = self.ttl.as_secs();
-        let claims = Claims::new(user_id.to_string(), now, ttl as i64);
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        let claims = Claims::new(
+            subject.user_id.to_string(),
+            subject.session_id.to_string(),
+            now,
+            ttl as i64,
+        );
+        let mut header = Header::new(self.keys.algorithm);
+        header.kid = Some(self.keys.current_kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &self.keys.encoding)?;
         Ok(IssuedToken {
             token,
             expires_in: ttl,
         })
     }
 
-    /// Checks signature, algorithm, issuer and expiry, and returns the user the token is for.
-    pub fn verify(&self, token: &str) -> Result<Uuid, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?;
-        Uuid::parse_str(&data.claims.sub).map_err(|_| TokenError::BadSubject)
+    /// Checks key, algorithm, signature, issuer and expiry, and returns whom the token is for.
+    pub fn verify(&self, token: &str) -> Result<TokenSubject, TokenError> {
+        let header = jsonwebtoken::decode_header(token)?;
+        let key = match header.kid.as_deref() {
+            Some(kid) => self.keys.verifying_key(kid).ok_or(TokenError::UnknownKey)?,
+            None => self
+                .keys
+                .verifying_key(&self.keys.current_kid)
+                .ok_or(TokenError::UnknownKey)?,
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation)?;
+        let parse = |id: &str| Uuid::parse_str(id).map_err(|_| TokenError::BadIds);
+        Ok(TokenSubject {
+            user_id: parse(&data.claims.sub)?,
+            session_id: parse(&data.claims.sid)?,
+        })
     }
 }

@@ -7,6 +7,8 @@ use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::domain::RefreshTokenHash;
+
 /// A user as clients may see them.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -20,13 +22,22 @@ pub struct User {
     pub last_login_at: OffsetDateTime,
 }
 
-/// Who logged in, as WeChat vouched for them.
+/// Who logged in, as WeChat vouched for them, and the session the login opens.
 pub struct LoginIdentity<'a> {
     pub appid: &'a str,
     pub openid: &'a str,
     pub unionid: Option<&'a str>,
     /// The newest session_key, already sealed by [`crate::sealing`].
     pub sealed_session_key: &'a [u8],
+    pub session: NewSession<'a>,
+}
+
+/// The session a login opens, with its first refresh token.
+pub struct NewSession<'a> {
+    pub id: Uuid,
+    pub user_agent: Option<&'a str>,
+    pub refresh_token_hash: &'a RefreshTokenHash,
+    pub expires_at: OffsetDateTime,
 }
 
 #[derive(Debug)]
@@ -35,9 +46,11 @@ pub struct LoginRecord {
     pub new_user: bool,
 }
 
-/// Creates the user on first login or stamps a returning one, and stores the newest session_key.
+/// Creates the user on first login or stamps a returning one, stores the newest session_key, and
+/// opens the login's session with its first refresh token.
 ///
-/// One statement, so it is atomic without a transaction and costs one round trip. Concurrent
+/// One statement, so it is atomic without a transaction and costs one round trip: a failure
+/// leaves no user without a session, and no session without its user. Concurrent
 /// first logins of one person meet on the (appid, openid) unique key: one inserts, the others
 /// turn into updates of that row, and all of them succeed. `xmax = 0` holds only for a row this
 /// statement inserted, which is how `new_user` is told apart.
@@ -63,6 +76,13 @@ pub async fn record_login(
             ON CONFLICT (user_id) DO UPDATE
                 SET session_key_sealed = EXCLUDED.session_key_sealed,
                     updated_at = now()
+        ), new_session AS (
+            INSERT INTO sessions (id, user_id, user_agent, expires_at)
+            SELECT $5, id, $6, $7 FROM upserted
+            RETURNING id
+        ), first_refresh_token AS (
+            INSERT INTO refresh_tokens (token_hash, session_id, expires_at)
+            SELECT $8, id, $7 FROM new_session
         )
         SELECT id AS "id!", openid AS "openid!", unionid, nickname, avatar_url, phone,
                created_at AS "created_at!", last_login_at AS "last_login_at!",
@@ -73,6 +93,10 @@ pub async fn record_login(
         login.openid,
         login.unionid,
         login.sealed_session_key,
+        login.session.id,
+        login.session.user_agent,
+        login.session.expires_at,
+        login.session.refresh_token_hash.as_slice(),
     )
     .fetch_one(db)
     .await?;

@@ -1,26 +1,36 @@
-//! `/api/auth/*`: logging in with a `wx.login()` code.
+//! `/api/auth/*`: logging in with a `wx.login()` code, refreshing, logging out.
 
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use super::user_view::UserView;
-use super::ApiJson;
-use crate::domain::LoginCode;
+use super::{ApiJson, AuthUser};
+use crate::domain::{LoginCode, RefreshToken};
 use crate::error::ApiError;
+use crate::sessions::{self, Rotation, Successor};
 use crate::state::AppState;
-use crate::users::{self, LoginIdentity};
+use crate::tokens::TokenSubject;
+use crate::users::{self, LoginIdentity, NewSession};
 use crate::wechat::WechatError;
 
 /// WeChat's login quota is per minute; it gives no better hint.
 const RATE_LIMIT_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Enough to tell devices apart in the sessions list; longer user agents are cut.
+const MAX_USER_AGENT_CHARS: usize = 256;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/auth/login", post(login))
+    Router::new()
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/refresh", post(refresh))
+        .route("/api/auth/logout", post(logout))
+        .route("/api/auth/logout-all", post(logout_all))
 }
 
 #[derive(Deserialize)]
@@ -30,20 +40,30 @@ struct LoginRequest {
 
 #[derive(Serialize)]
 struct LoginResponse {
-    access_token: String,
-    token_type: &'static str,
-    expires_in: u64,
+    #[serde(flatten)]
+    tokens: TokenPair,
     user: UserView,
     new_user: bool,
 }
 
-/// Trades a `wx.login()` code for a wxlogin token.
+/// An access token and the refresh token that renews it.
+#[derive(Serialize)]
+struct TokenPair {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+    refresh_token: String,
+    refresh_expires_in: u64,
+}
+
+/// Trades a `wx.login()` code for a session and its tokens.
 ///
 /// Order matters: nothing is written and no token is signed until WeChat has vouched for the
 /// code, so every error path leaves no user behind and hands out nothing.
 #[tracing::instrument(skip_all, fields(user.id))]
 async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let code =
@@ -57,6 +77,9 @@ async fn login(
     let sealed = state
         .sealer
         .seal(&session.session_key, appid, &session.openid);
+    let session_id = Uuid::new_v4();
+    let refresh_token = RefreshToken::generate();
+    let now = OffsetDateTime::now_utc();
     let record = users::record_login(
         &state.db,
         &LoginIdentity {
@@ -64,21 +87,115 @@ async fn login(
             openid: &session.openid,
             unionid: session.unionid.as_deref(),
             sealed_session_key: &sealed,
+            session: NewSession {
+                id: session_id,
+                user_agent: user_agent(&headers).as_deref(),
+                refresh_token_hash: &refresh_token.hash(),
+                expires_at: now + state.refresh_token_ttl,
+            },
         },
     )
     .await?;
     tracing::Span::current().record("user.id", tracing::field::display(record.user.id));
-    let issued = state
-        .tokens
-        .issue(record.user.id, OffsetDateTime::now_utc().unix_timestamp())
-        .map_err(ApiError::internal)?;
+    let subject = TokenSubject {
+        user_id: record.user.id,
+        session_id,
+    };
     Ok(Json(LoginResponse {
-        access_token: issued.token,
-        token_type: "Bearer",
-        expires_in: issued.expires_in,
+        tokens: token_pair(&state, subject, refresh_token, now)?,
         user: record.user.into(),
         new_user: record.new_user,
     }))
+}
+
+#[derive(Deserialize)]
+struct RefreshRequest {
+    refresh_token: String,
+}
+
+/// Rotates a refresh token: the presented one is used up, a new pair comes back.
+#[tracing::instrument(skip_all, fields(user.id))]
+async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> Result<Json<TokenPair>, ApiError> {
+    if request.refresh_token.is_empty() {
+        return Err(ApiError::InvalidRequest(
+            "`refresh_token` must not be empty".into(),
+        ));
+    }
+    // A string we could never have issued is as unknown as a forgotten one.
+    let presented = RefreshToken::parse(&request.refresh_token).ok_or(ApiError::InvalidToken)?;
+    let successor = RefreshToken::generate();
+    let now = OffsetDateTime::now_utc();
+    let rotation = sessions::rotate(
+        &state.db,
+        &presented.hash(),
+        Successor {
+            hash: &successor.hash(),
+            expires_at: now + state.refresh_token_ttl,
+        },
+    )
+    .await?;
+    match rotation {
+        Rotation::Rotated {
+            user_id,
+            session_id,
+        } => {
+            tracing::Span::current().record("user.id", tracing::field::display(user_id));
+            let subject = TokenSubject {
+                user_id,
+                session_id,
+            };
+            Ok(Json(token_pair(&state, subject, successor, now)?))
+        }
+        Rotation::Refused => Err(ApiError::InvalidToken),
+        Rotation::Reused => {
+            tracing::warn!("a used refresh token came back; its session is revoked");
+            Err(ApiError::TokenReused)
+        }
+    }
+}
+
+/// Ends the session the token belongs to: its refresh token stops working, and its access tokens
+/// are refused at once here and within the session cache TTL everywhere else.
+async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<StatusCode, ApiError> {
+    sessions::revoke(&state.db, auth.session_id, auth.user_id, "logout").await?;
+    state.sessions.put(auth.session_id, false);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the user, on every device.
+async fn logout_all(State(state): State<AppState>, auth: AuthUser) -> Result<StatusCode, ApiError> {
+    let ended = sessions::revoke_all(&state.db, auth.user_id, "logout-all").await?;
+    for session_id in ended {
+        state.sessions.put(session_id, false);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn token_pair(
+    state: &AppState,
+    subject: TokenSubject,
+    refresh_token: RefreshToken,
+    now: OffsetDateTime,
+) -> Result<TokenPair, ApiError> {
+    let access = state
+        .tokens
+        .issue(subject, now.unix_timestamp())
+        .map_err(ApiError::internal)?;
+    Ok(TokenPair {
+        access_token: access.token,
+        token_type: "Bearer",
+        expires_in: access.expires_in,
+        refresh_token: refresh_token.reveal(),
+        refresh_expires_in: state.refresh_token_ttl.as_secs(),
+    })
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    let agent = headers.get(header::USER_AGENT)?.to_str().ok()?.trim();
+    (!agent.is_empty()).then(|| agent.chars().take(MAX_USER_AGENT_CHARS).collect())
 }
 
 /// Maps a WeChat failure to what the mini program should do about it.

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::sessions;
 use crate::state::AppState;
 
 /// A JSON body. The content type is not checked: WeChat's `wx.request` and many HTTP clients
@@ -35,12 +36,14 @@ where
     }
 }
 
-/// The user a valid bearer token speaks for.
+/// The user a valid bearer token speaks for, and the session it belongs to.
 ///
-/// A request with a malformed or bad token is rejected, never treated as anonymous.
+/// A request with a malformed or bad token, or a token of an ended session, is rejected, never
+/// treated as anonymous.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
     pub user_id: Uuid,
+    pub session_id: Uuid,
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -48,13 +51,33 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(parts).ok_or(ApiError::InvalidToken)?;
-        let user_id = state.tokens.verify(token).map_err(|err| {
+        let subject = state.tokens.verify(token).map_err(|err| {
             tracing::debug!(error = %err, "bearer token refused");
             ApiError::InvalidToken
         })?;
-        tracing::Span::current().record("user.id", tracing::field::display(user_id));
-        Ok(Self { user_id })
+        if !session_is_live(state, subject.session_id, subject.user_id).await? {
+            return Err(ApiError::InvalidToken);
+        }
+        tracing::Span::current().record("user.id", tracing::field::display(subject.user_id));
+        Ok(Self {
+            user_id: subject.user_id,
+            session_id: subject.session_id,
+        })
     }
+}
+
+/// Asks the cache first and the database only when the cache has no fresh answer.
+async fn session_is_live(
+    state: &AppState,
+    session_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, ApiError> {
+    if let Some(live) = state.sessions.get(session_id) {
+        return Ok(live);
+    }
+    let live = sessions::is_live(&state.db, session_id, user_id).await?;
+    state.sessions.put(session_id, live);
+    Ok(live)
 }
 
 /// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive

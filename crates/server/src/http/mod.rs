@@ -4,7 +4,9 @@
 mod auth;
 mod extract;
 mod health;
+mod jwks;
 mod me;
+mod sessions;
 mod user_view;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -30,6 +32,8 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(me::router())
+        .merge(sessions::router())
+        .merge(jwks::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,0 +1,97 @@
+//! The keys access tokens are signed and verified with, and their public half as a JWKS.
+//!
+//! Every token carries a `kid` naming its key, so a rotation can add a key without invalidating
+//! the tokens signed with the one before: retired keys stay here for verification only.
+
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Ed25519Key, SigningConfig};
+
+pub struct SigningKeys {
+    pub algorithm: Algorithm,
+    pub current_kid: String,
+    pub encoding: EncodingKey,
+    verifying: HashMap<String, DecodingKey>,
+    jwks: Value,
+}
+
+impl SigningKeys {
+    pub fn from_config(config: &SigningConfig) -> Self {
+        match config {
+            SigningConfig::Hs256 { secret } => {
+                let secret = secret.expose_secret().as_bytes();
+                // A hash of a 256-bit-or-longer secret reveals nothing usable about it.
+                let kid = key_id(&[b"hs256:".as_slice(), secret].concat());
+                Self {
+                    algorithm: Algorithm::HS256,
+                    encoding: EncodingKey::from_secret(secret),
+                    verifying: HashMap::from([(kid.clone(), DecodingKey::from_secret(secret))]),
+                    current_kid: kid,
+                    // A shared secret is never published.
+                    jwks: json!({ "keys": [] }),
+                }
+            }
+            SigningConfig::EdDsa { current, previous } => {
+                let der = current
+                    .0
+                    .to_pkcs8_der()
+                    .expect("an Ed25519 key always encodes as PKCS#8");
+                let mut verifying = HashMap::new();
+                let mut published = Vec::new();
+                for key in std::iter::once(current).chain(previous) {
+                    let (kid, jwk) = public_jwk(key);
+                    let x = jwk["x"].as_str().expect("x is set").to_owned();
+                    let decoding = DecodingKey::from_ed_components(&x)
+                        .expect("a 32-byte Ed25519 public key is valid");
+                    verifying.insert(kid, decoding);
+                    published.push(jwk);
+                }
+                Self {
+                    algorithm: Algorithm::EdDSA,
+                    current_kid: public_jwk(current).0,
+                    encoding: EncodingKey::from_ed_der(der.as_bytes()),
+                    verifying,
+                    jwks: json!({ "keys": published }),
+                }
+            }
+        }
+    }
+
+    /// The key that verifies a token signed under `kid`, if it is one of ours.
+    pub fn verifying_key(&self, kid: &str) -> Option<&DecodingKey> {
+        self.verifying.get(kid)
+    }
+
+    /// The public keys, as RFC 7517 JSON Web Key Set.
+    pub fn jwks(&self) -> &Value {
+        &self.jwks
+    }
+}
+
+/// The public half of `key` as an RFC 8037 OKP JWK, with its key id.
+fn public_jwk(key: &Ed25519Key) -> (String, Value) {
+    let public = key.0.verifying_key().to_bytes();
+    let kid = key_id(&public);
+    let jwk = json!({
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": URL_SAFE_NO_PAD.encode(public),
+        "kid": kid,
+        "alg": "EdDSA",
+        "use": "sig",
+    });
+    (kid, jwk)
+}
+
+/// A short stable id for a key: the start of its SHA-256, base64url.
+fn key_id(material: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(material)[..12])
+}
