@@ -32,18 +32,26 @@ function log(message) {
 
 const packages = useFake ? ['fake-wechat', 'wxlogin-server'] : ['wxlogin-server'];
 
-// One build first: two concurrent `cargo run`s would only wait for each other's build lock.
-const build = spawnSync('cargo', ['build', '--release', ...packages.flatMap((p) => ['-p', p])], {
-  stdio: 'inherit',
-  env,
-});
+// Build once and run the binaries themselves: `cargo run` would wait on the build lock whenever
+// another cargo (an editor, a test run) holds it. Cargo's JSON output names each executable.
+const build = spawnSync(
+  'cargo',
+  ['build', '--release', '--message-format=json-render-diagnostics', ...packages.flatMap((p) => ['-p', p])],
+  { stdio: ['inherit', 'pipe', 'inherit'], env, encoding: 'utf8', maxBuffer: 64 << 20 },
+);
 if (build.status !== 0) process.exit(build.status ?? 1);
+const executables = {};
+for (const line of build.stdout.split('\n')) {
+  if (!line.includes('"executable":"')) continue;
+  const msg = JSON.parse(line);
+  if (msg.target.kind.includes('bin')) executables[msg.target.name] = msg.executable;
+}
 
 const children = new Set();
 let stopping = false;
 
 function start(pkg) {
-  const child = spawn('cargo', ['run', '--quiet', '--release', '-p', pkg], { stdio: 'inherit', env });
+  const child = spawn(executables[pkg], [], { stdio: 'inherit', env });
   children.add(child);
   child.on('exit', (code, signal) => {
     children.delete(child);

@@ -39,6 +39,21 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the request body is too large")]
     PayloadTooLarge,
+    #[error("the phone number code is invalid, expired or already used; ask the user to tap the button again")]
+    InvalidPhoneCode,
+    #[error("{reason}")]
+    Throttled {
+        retry_after: Duration,
+        reason: &'static str,
+    },
+    #[error("WeChat refuses the server's access token for now; retry later")]
+    WechatTokenUnavailable,
+    #[error("the server's session_key for this user is stale; call wx.login, then ask WeChat for the data again")]
+    SessionKeyStale,
+    #[error("{0}")]
+    InvalidEncryptedData(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -50,7 +65,13 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidRequest(_) | Self::InvalidPhoneCode | Self::InvalidEncryptedData(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::SessionKeyStale => StatusCode::CONFLICT,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::WechatTokenUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::InvalidCode | Self::InvalidToken | Self::TokenReused => StatusCode::UNAUTHORIZED,
             Self::UserBlocked => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -79,6 +100,12 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::PayloadTooLarge => "payload_too_large",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::InvalidPhoneCode => "invalid_phone_code",
+            Self::Throttled { .. } => "rate_limited",
+            Self::WechatTokenUnavailable => "wechat_token_unavailable",
+            Self::SessionKeyStale => "session_key_stale",
+            Self::InvalidEncryptedData(_) => "invalid_encrypted_data",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Internal(_) => "internal",
         }
     }
@@ -112,7 +139,7 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static(r#"Bearer error="invalid_token""#),
                 );
             }
-            Self::RateLimited { retry_after } => {
+            Self::RateLimited { retry_after } | Self::Throttled { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, retry_after.as_secs().max(1).into());
             }
             _ => {}

@@ -7,6 +7,8 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod platform_token;
+pub mod profile;
 pub mod sealing;
 pub mod session_cache;
 pub mod sessions;

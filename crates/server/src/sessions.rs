@@ -60,7 +60,7 @@ pub async fn rotate(
                s.revoked_at IS NOT NULL OR s.expires_at <= now() AS "session_over!",
                rt.expires_at <= now() AS "expired!",
                rt.used_at IS NOT NULL AS "used!",
-               rt.used_at > now() - make_interval(secs => $2) AS "used_in_grace!"
+               COALESCE(rt.used_at > now() - make_interval(secs => $2), false) AS "used_in_grace!"
         FROM refresh_tokens rt
         JOIN sessions s ON s.id = rt.session_id
         WHERE rt.token_hash = $1

@@ -18,6 +18,7 @@ pub struct User {
     pub nickname: Option<String>,
     pub avatar_url: Option<String>,
     pub phone: Option<String>,
+    pub phone_country_code: Option<String>,
     pub created_at: OffsetDateTime,
     pub last_login_at: OffsetDateTime,
 }
@@ -68,7 +69,8 @@ pub async fn record_login(
                     updated_at = now(),
                     -- A unionid appears once the app is bound to an Open Platform account.
                     unionid = COALESCE(EXCLUDED.unionid, users.unionid)
-            RETURNING id, openid, unionid, nickname, avatar_url, phone, created_at,
+            RETURNING id, openid, unionid, nickname, avatar_url, phone, phone_country_code,
+                      created_at,
                       last_login_at, (xmax = 0) AS inserted
         ), stored_key AS (
             INSERT INTO wechat_sessions (user_id, session_key_sealed)
@@ -85,7 +87,7 @@ pub async fn record_login(
             SELECT $8, id, $7 FROM new_session
         )
         SELECT id AS "id!", openid AS "openid!", unionid, nickname, avatar_url, phone,
-               created_at AS "created_at!", last_login_at AS "last_login_at!",
+               phone_country_code, created_at AS "created_at!", last_login_at AS "last_login_at!",
                inserted AS "inserted!"
         FROM upserted
         "#,
@@ -109,6 +111,7 @@ pub async fn record_login(
             nickname: row.nickname,
             avatar_url: row.avatar_url,
             phone: row.phone,
+            phone_country_code: row.phone_country_code,
             created_at: row.created_at,
             last_login_at: row.last_login_at,
         },
@@ -119,7 +122,8 @@ pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User
     sqlx::query_as!(
         User,
         r#"
-        SELECT id, openid, unionid, nickname, avatar_url, phone, created_at, last_login_at
+        SELECT id, openid, unionid, nickname, avatar_url, phone, phone_country_code, created_at,
+               last_login_at
         FROM users
         WHERE id = $1
         "#,

@@ -13,7 +13,10 @@ pub struct UserView {
     pub unionid: Option<String>,
     pub nickname: Option<String>,
     pub avatar_url: Option<String>,
+    /// WeChat's purePhoneNumber: the number without its country code.
     pub phone: Option<String>,
+    /// The country calling code of `phone`, without a plus ("86").
+    pub phone_country_code: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -27,6 +30,7 @@ impl From<User> for UserView {
             nickname: user.nickname,
             avatar_url: user.avatar_url,
             phone: user.phone,
+            phone_country_code: user.phone_country_code,
             created_at: user.created_at,
         }
     }

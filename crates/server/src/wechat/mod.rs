@@ -7,7 +7,9 @@
 //! The app secret travels in WeChat's query strings, so no URL built here may reach a log line or
 //! an error message: transport errors are stripped of their URL before they leave this module.
 
+pub mod crypto;
 mod jscode2session;
+mod platform;
 mod retry;
 
 use std::time::Duration;
@@ -16,6 +18,7 @@ use secrecy::SecretString;
 
 use crate::config::WechatConfig;
 
+pub use platform::{session_signature, PhoneInfo, StableToken};
 pub use retry::RetryPolicy;
 
 /// What WeChat says about a login code.

@@ -47,36 +47,21 @@ impl TestApp {
     pub async fn spawn_with(db: PgPool, options: Options) -> Self {
         capture_logs();
         let fake = FakeWechat::start(options.fake).await;
-        let mut env: HashMap<&str, String> = HashMap::from([
-            (
-                "DATABASE_URL",
-                "postgres://unused-the-pool-is-given".to_owned(),
-            ),
-            ("WECHAT_APPID", APPID.to_owned()),
-            ("WECHAT_SECRET", WECHAT_SECRET.to_owned()),
-            ("WECHAT_API_BASE", fake.base_url()),
-            ("WECHAT_TIMEOUT_MS", "2000".to_owned()),
-            ("JWT_SECRET", JWT_SECRET.to_owned()),
-        ]);
-        env.extend(options.env);
-        let config = Config::from_lookup(|name| env.get(name).cloned()).expect("test config");
-        let state = wxlogin_server::build_state(&config, db.clone()).expect("state");
-        // Keep retries of WeChat's "busy" quick so the tests that provoke it stay fast.
-        let state = state.with_wechat_retry(RetryPolicy {
-            attempts: 3,
-            base_delay: Duration::from_millis(5),
-        });
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(wxlogin_server::serve(
-            listener,
-            state,
-            std::future::pending(),
-        ));
+        let base_url = start_server(&db, &fake, &options.env).await;
         Self {
             base_url,
             fake,
             db,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Another server instance on the same database and fake WeChat, with a cache of its own.
+    pub async fn another_instance(&self, env: &[(&'static str, String)]) -> Self {
+        Self {
+            base_url: start_server(&self.db, &self.fake, env).await,
+            fake: self.fake.clone(),
+            db: self.db.clone(),
             http: reqwest::Client::new(),
         }
     }
@@ -117,12 +102,65 @@ impl TestApp {
             .expect("me request")
     }
 
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/auth/refresh"))
+            .json(&json!({ "refresh_token": refresh_token }))
+            .send()
+            .await
+            .expect("refresh request")
+    }
+
+    /// POSTs to an endpoint that takes only a bearer token, such as logout.
+    pub async fn post_bearer(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn user_count(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM users")
             .fetch_one(&self.db)
             .await
             .unwrap()
     }
+}
+
+async fn start_server(
+    db: &PgPool,
+    fake: &FakeWechat,
+    overrides: &[(&'static str, String)],
+) -> String {
+    let mut env: HashMap<&str, String> = HashMap::from([
+        (
+            "DATABASE_URL",
+            "postgres://unused-the-pool-is-given".to_owned(),
+        ),
+        ("WECHAT_APPID", APPID.to_owned()),
+        ("WECHAT_SECRET", WECHAT_SECRET.to_owned()),
+        ("WECHAT_API_BASE", fake.base_url()),
+        ("WECHAT_TIMEOUT_MS", "2000".to_owned()),
+        ("JWT_SECRET", JWT_SECRET.to_owned()),
+    ]);
+    env.extend(overrides.iter().cloned());
+    let config = Config::from_lookup(|name| env.get(name).cloned()).expect("test config");
+    let state = wxlogin_server::build_state(&config, db.clone()).expect("state");
+    // Keep retries of WeChat's "busy" quick so the tests that provoke it stay fast.
+    let state = state.with_wechat_retry(RetryPolicy {
+        attempts: 3,
+        base_delay: Duration::from_millis(5),
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(wxlogin_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    base_url
 }
 
 /// Asserts the wxlogin error shape, status and code, and returns the response's headers.

@@ -30,6 +30,7 @@ async fn me_returns_the_logged_in_user(db: PgPool) {
             "nickname",
             "openid",
             "phone",
+            "phone_country_code",
             "unionid"
         ]
     );

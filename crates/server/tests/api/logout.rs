@@ -1,0 +1,249 @@
+//! Logout, logout-all, the sessions list, and revocation seen by another instance.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::helpers::{assert_error, TestApp};
+
+fn token<'a>(body: &'a Value, name: &str) -> &'a str {
+    body[name].as_str().unwrap()
+}
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn logout_ends_the_session_and_only_that_session(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let phone = app.login_as("openid-two-devices").await;
+    let tablet = app.login_as("openid-two-devices").await;
+
+    let response = app
+        .post_bearer("/api/auth/logout", token(&phone, "access_token"))
+        .await;
+    assert_eq!(response.status(), 204);
+
+    assert_error(
+        app.get_me(token(&phone, "access_token")).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_error(
+        app.refresh(token(&phone, "refresh_token")).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_eq!(
+        app.get_me(token(&tablet, "access_token")).await.status(),
+        200
+    );
+    assert_eq!(
+        app.refresh(token(&tablet, "refresh_token")).await.status(),
+        200
+    );
+    // Logging out twice is refused like any other dead token.
+    let again = app
+        .post_bearer("/api/auth/logout", token(&phone, "access_token"))
+        .await;
+    assert_error(again, 401, "invalid_token").await;
+}
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn logout_all_ends_every_session_of_the_user_and_no_one_elses(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let devices = [
+        app.login_as("openid-everywhere").await,
+        app.login_as("openid-everywhere").await,
+        app.login_as("openid-everywhere").await,
+    ];
+    let neighbour = app.login_as("openid-neighbour").await;
+
+    let response = app
+        .post_bearer("/api/auth/logout-all", token(&devices[0], "access_token"))
+        .await;
+    assert_eq!(response.status(), 204);
+
+    for device in &devices {
+        assert_error(
+            app.get_me(token(device, "access_token")).await,
+            401,
+            "invalid_token",
+        )
+        .await;
+        assert_error(
+            app.refresh(token(device, "refresh_token")).await,
+            401,
+            "invalid_token",
+        )
+        .await;
+    }
+    assert_eq!(
+        app.get_me(token(&neighbour, "access_token")).await.status(),
+        200
+    );
+}
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn another_instance_rejects_a_revoked_session_within_the_cache_ttl(db: PgPool) {
+    let ttl = vec![("SESSION_CACHE_TTL", "1".to_owned())];
+    let first = TestApp::spawn_with(
+        db,
+        crate::helpers::Options {
+            env: ttl.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let second = first.another_instance(&ttl).await;
+    let login = first.login_as("openid-roaming").await;
+    let access = token(&login, "access_token");
+    assert_eq!(
+        second.get_me(access).await.status(),
+        200,
+        "the second instance now caches the session as live"
+    );
+
+    assert_eq!(
+        first.post_bearer("/api/auth/logout", access).await.status(),
+        204
+    );
+    let logged_out = std::time::Instant::now();
+
+    assert_error(first.get_me(access).await, 401, "invalid_token").await;
+    // The second instance answers from its cache, without a database round trip, until the
+    // TTL runs out; then it must refuse.
+    assert_eq!(second.get_me(access).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(1100).saturating_sub(logged_out.elapsed())).await;
+    assert_error(second.get_me(access).await, 401, "invalid_token").await;
+}
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn the_sessions_list_shows_live_sessions_and_marks_the_current_one(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let mut logins = Vec::new();
+    for agent in ["iPhone WeChat/8.0.50", "Android WeChat/8.0.49"] {
+        let response = app
+            .http
+            .post(app.url("/api/auth/login"))
+            .header("user-agent", agent)
+            .json(&serde_json::json!({ "code": app.fake.issue_code("openid-lister") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        logins.push(response.json::<Value>().await.unwrap());
+    }
+    let ended = app.login_as("openid-lister").await;
+    app.post_bearer("/api/auth/logout", token(&ended, "access_token"))
+        .await;
+
+    let list: Value = app
+        .http
+        .get(app.url("/api/auth/sessions"))
+        .bearer_auth(token(&logins[0], "access_token"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let sessions = list["sessions"].as_array().unwrap();
+    assert_eq!(
+        sessions.len(),
+        2,
+        "the logged-out session is not listed: {list}"
+    );
+    let current: Vec<&Value> = sessions.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["user_agent"], "iPhone WeChat/8.0.50");
+    let other = sessions.iter().find(|s| s["current"] == false).unwrap();
+    assert_eq!(other["user_agent"], "Android WeChat/8.0.49");
+    for session in sessions {
+        for field in ["id", "created_at", "last_used_at"] {
+            assert!(session[field].is_string(), "{field} in {session}");
+        }
+    }
+}
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn a_session_can_be_ended_by_its_owner_and_never_by_another_user(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let mine = app.login_as("openid-owner").await;
+    let my_other = app.login_as("openid-owner").await;
+    let theirs = app.login_as("openid-intruder").await;
+    let sessions_of = |body: &Value| {
+        crate::me::payload(token(body, "access_token"))["sid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let delete = |session: String, bearer: String| {
+        let app = &app;
+        async move {
+            app.http
+                .delete(app.url(&format!("/api/auth/sessions/{session}")))
+                .bearer_auth(bearer)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Another user's session id is a 404, exactly like an unknown or malformed one.
+    let attempt = delete(
+        sessions_of(&mine),
+        token(&theirs, "access_token").to_owned(),
+    )
+    .await;
+    assert_error(attempt, 404, "not_found").await;
+    assert_eq!(app.get_me(token(&mine, "access_token")).await.status(), 200);
+    let unknown = delete(
+        "00000000-0000-4000-8000-000000000000".into(),
+        token(&theirs, "access_token").to_owned(),
+    )
+    .await;
+    assert_error(unknown, 404, "not_found").await;
+    let malformed = delete(
+        "not-a-uuid".into(),
+        token(&theirs, "access_token").to_owned(),
+    )
+    .await;
+    assert_error(malformed, 404, "not_found").await;
+    let theirs_list: Value = app
+        .http
+        .get(app.url("/api/auth/sessions"))
+        .bearer_auth(token(&theirs, "access_token"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        theirs_list["sessions"].as_array().unwrap().len(),
+        1,
+        "only their own session"
+    );
+
+    let ended = delete(
+        sessions_of(&my_other),
+        token(&mine, "access_token").to_owned(),
+    )
+    .await;
+    assert_eq!(ended.status(), 204);
+    assert_error(
+        app.get_me(token(&my_other, "access_token")).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_error(
+        app.refresh(token(&my_other, "refresh_token")).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_eq!(app.get_me(token(&mine, "access_token")).await.status(), 200);
+}

@@ -1,0 +1,179 @@
+//! Refresh tokens: rotation, reuse detection, races and every refusal.
+
+use futures::future::join_all;
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::helpers::{assert_error, TestApp};
+
+async fn refreshed(app: &TestApp, refresh_token: &str) -> Value {
+    let response = app.refresh(refresh_token).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn token<'a>(body: &'a Value, name: &str) -> &'a str {
+    body[name].as_str().unwrap()
+}
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn login_returns_a_refresh_token_that_is_stored_only_as_a_hash(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let login = app.login_as("openid-refresh").await;
+    let refresh_token = token(&login, "refresh_token");
+    assert_eq!(login["refresh_expires_in"], 30 * 24 * 3600);
+    assert!(refresh_token.len() >= 43, "at least 256 bits in base64url");
+
+    let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM refresh_tokens")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0]
+        .windows(8)
+        .any(|w| refresh_token.as_bytes().windows(8).any(|t| t == w)));
+    let dump: String = sqlx::query_scalar("SELECT string_agg(t::text, ' ') FROM refresh_tokens t")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(!dump.contains(refresh_token));
+}
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn the_rotation_chain_keeps_one_session_and_uses_each_token_up(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let login = app.login_as("openid-chain").await;
+    let session_of = |body: &Value| crate::me::payload(token(body, "access_token"))["sid"].clone();
+    let sid = session_of(&login);
+
+    let mut current = login;
+    for _ in 0..5 {
+        let next = refreshed(&app, token(&current, "refresh_token")).await;
+        assert_ne!(
+            token(&next, "refresh_token"),
+            token(&current, "refresh_token")
+        );
+        assert_eq!(next["token_type"], "Bearer");
+        assert_eq!(next["expires_in"], 7200);
+        assert_eq!(
+            session_of(&next),
+            sid,
+            "refreshing stays in the login's session"
+        );
+        assert_eq!(app.get_me(token(&next, "access_token")).await.status(), 200);
+        current = next;
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1, "only the newest token of the chain is live");
+}
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn a_reused_refresh_token_revokes_the_whole_session(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let login = app.login_as("openid-stolen").await;
+    let first = token(&login, "refresh_token").to_owned();
+    let second = refreshed(&app, &first).await;
+    let third = refreshed(&app, token(&second, "refresh_token")).await;
+    // Past the grace period, a replay of the first token is a theft.
+    sqlx::query("UPDATE refresh_tokens SET used_at = used_at - interval '1 minute'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    assert_error(app.refresh(&first).await, 401, "token_reused").await;
+
+    // Everything descended from that login is dead: the newest refresh and access tokens too.
+    assert_error(
+        app.refresh(token(&third, "refresh_token")).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_error(
+        app.get_me(token(&third, "access_token")).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_error(
+        app.get_me(token(&login, "access_token")).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    // Another login of the same user is another session and unharmed.
+    let other = app.login_as("openid-stolen").await;
+    assert_eq!(
+        app.get_me(token(&other, "access_token")).await.status(),
+        200
+    );
+}
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn racing_refreshes_of_one_token_have_exactly_one_winner(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    for round in 0..5 {
+        let login = app.login_as(&format!("openid-race-{round}")).await;
+        let refresh_token = token(&login, "refresh_token");
+
+        let responses = join_all((0..4).map(|_| app.refresh(refresh_token))).await;
+
+        let mut winners = Vec::new();
+        for response in responses {
+            match response.status().as_u16() {
+                200 => winners.push(response.json::<Value>().await.unwrap()),
+                // The losers are refused without ending the session.
+                _ => {
+                    assert_error(response, 401, "invalid_token").await;
+                }
+            }
+        }
+        assert_eq!(winners.len(), 1, "exactly one refresh wins");
+        let winner = &winners[0];
+        assert_eq!(
+            app.get_me(token(winner, "access_token")).await.status(),
+            200
+        );
+        refreshed(&app, token(winner, "refresh_token")).await;
+    }
+}
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn unknown_expired_and_malformed_refreshes_are_refused(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let unknown = "A".repeat(43);
+    assert_error(app.refresh(&unknown).await, 401, "invalid_token").await;
+    assert_error(app.refresh("not-a-token").await, 401, "invalid_token").await;
+
+    let login = app.login_as("openid-expiring").await;
+    sqlx::query("UPDATE refresh_tokens SET expires_at = now() - interval '1 second'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_error(
+        app.refresh(token(&login, "refresh_token")).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+
+    for body in [
+        "",
+        "{}",
+        r#"{"refresh_token":null}"#,
+        r#"{"refresh_token":7}"#,
+        r#"{"refresh_token":""}"#,
+    ] {
+        let response = app
+            .http
+            .post(app.url("/api/auth/refresh"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, 400, "invalid_request").await;
+    }
+}
