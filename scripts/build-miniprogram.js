@@ -7,7 +7,7 @@
 //   miniprogram/config.js                     the API base URL (env WXLOGIN_API_BASE)
 //
 // and compiles every .wxml with WeChat's own compiler. The files are committed so that WeChat
-// DevTools opens miniprogram/ as cloned. `--check` builds into a temporary folder instead and
+// DevTools opens miniprogram/ as cloned. `--check` builds the same way but writes nothing, and
 // fails when anything differs from what is in miniprogram/ (the wasm is compared decompressed,
 // so a different brotli in another Node version does not count as a change).
 //
@@ -52,14 +52,12 @@ function main() {
 }
 
 function build(work, check) {
-
   const pin = pinnedWasmBindgen();
   const raw = cargoBuild();
   const stripped = path.join(work, 'core.wasm');
   fs.writeFileSync(stripped, stripCustomSections(fs.readFileSync(raw), ['target_features']));
 
   const bindgenOut = path.join(work, 'bindgen');
-  fs.rmSync(bindgenOut, { recursive: true, force: true });
   wasmBindgen(pin, stripped, bindgenOut);
 
   const glueSource = fs.readFileSync(path.join(bindgenOut, `${OUT_NAME}.js`), 'utf8');
@@ -88,10 +86,7 @@ function build(work, check) {
   compileWxml();
 
   if (check) {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wxlogin-miniprogram-'));
-    writeAll(tmp, files);
-    const stale = Object.keys(files).filter((name) => !sameFile(name, tmp));
-    fs.rmSync(tmp, { recursive: true, force: true });
+    const stale = Object.keys(files).filter((name) => !matchesCommitted(name, files[name]));
     if (stale.length > 0) {
       fail(
         `generated files differ from the build: ${stale.join(', ')}\n` +
@@ -162,7 +157,9 @@ function wasmOpt(input, output) {
   ]);
   // The validation step: this run only allows MVP (plus mutable globals, which every WeChat
   // runtime has), so any post-MVP instruction that slipped through fails the build here.
-  run(process.execPath, [wasmOptBin, lowered, '--mvp-features', '--enable-mutable-globals', '-Oz', '-o', output]);
+  run(process.execPath, [wasmOptBin, lowered, '--mvp-features', '--enable-mutable-globals', '-Oz', '-o', output], {
+    failure: 'the module uses a WebAssembly feature beyond 1.0 (MVP), which iOS WeChat rejects (see above)',
+  });
   fs.rmSync(lowered);
 }
 
@@ -370,10 +367,10 @@ function writeAll(dir, files) {
   }
 }
 
-function sameFile(name, freshDir) {
+function matchesCommitted(name, fresh) {
   const committed = path.join(MINIPROGRAM, name);
   if (!fs.existsSync(committed)) return false;
-  let [a, b] = [fs.readFileSync(committed), fs.readFileSync(path.join(freshDir, name))];
+  let [a, b] = [fs.readFileSync(committed), Buffer.from(fresh)];
   if (name.endsWith('.br')) {
     try {
       [a, b] = [zlib.brotliDecompressSync(a), zlib.brotliDecompressSync(b)];
@@ -384,10 +381,12 @@ function sameFile(name, freshDir) {
   return a.equals(b);
 }
 
-function run(cmd, args, options = {}) {
+function run(cmd, args, { failure, ...options } = {}) {
   const result = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', ...options });
   if (result.error) fail(`${cmd}: ${result.error.message}`);
-  if (result.status !== 0) fail(`${path.basename(cmd)} ${args.slice(0, 2).join(' ')} … exited with ${result.status}`);
+  if (result.status !== 0) {
+    fail(failure || `${path.basename(cmd)} ${args.slice(0, 2).join(' ')} … exited with ${result.status}`);
+  }
 }
 
 class BuildError extends Error {}

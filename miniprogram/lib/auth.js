@@ -110,7 +110,7 @@ function createAuth(options) {
       try {
         wxApi.removeStorageSync(STORAGE_KEYS[key]);
       } catch (_) {
-        // Storage failing must not keep a user logged in elsewhere; nothing more to do.
+        // Nothing better to do; the other keys are still cleared.
       }
     }
   }
@@ -136,8 +136,14 @@ function createAuth(options) {
 
   function errorFrom(res) {
     const body = res.data && typeof res.data === 'object' ? res.data.error : null;
-    if (body && body.code) return apiError(body.code, body.message, res.statusCode);
-    return apiError('http_error', `HTTP ${res.statusCode}`, res.statusCode);
+    const error = body && body.code
+      ? apiError(body.code, body.message, res.statusCode)
+      : apiError('http_error', `HTTP ${res.statusCode}`, res.statusCode);
+    // 429 and 503 say when to come back; pages can show or honour it.
+    const header = res.header || {};
+    const retryAfter = Number(header['Retry-After'] || header['retry-after']);
+    if (retryAfter > 0) error.retryAfter = retryAfter;
+    return error;
   }
 
   function errorCodeOf(res) {
@@ -279,16 +285,11 @@ function createAuth(options) {
   /** Ends the session on the server (best effort) and here. Always resolves. */
   async function logout() {
     const token = accessToken();
-    const refreshToken = read(STORAGE_KEYS.refreshToken);
     clearSession();
     if (!token) return;
     try {
-      await send({
-        url: '/api/auth/logout',
-        method: 'POST',
-        header: { Authorization: `Bearer ${token}` },
-        data: refreshToken ? { refresh_token: refreshToken } : undefined,
-      });
+      // The access token names the session; ending it also kills its refresh token.
+      await send({ url: '/api/auth/logout', method: 'POST', header: { Authorization: `Bearer ${token}` } });
     } catch (_) {
       // The local session is gone either way; the server's token expires on its own.
     }

@@ -127,6 +127,16 @@ for (const [name, prefix, code] of [
   });
 }
 
+serverTest('a rate-limited login says when to try again', async () => {
+  const { auth } = setup({ codePrefix: 'err45011' });
+  await assert.rejects(auth.login(), (error) => {
+    assert.equal(error.code, 'rate_limited');
+    assert.equal(error.status, 429);
+    assert.ok(error.retryAfter > 0, `retryAfter ${error.retryAfter}`);
+    return true;
+  });
+});
+
 serverTest('a network failure shows the network message', async () => {
   const wx = createFakeWx({ codePrefix: freshLabel() });
   usePagesWith(wx);
@@ -173,12 +183,9 @@ serverTest('a token near expiry is renewed before the request, as the wasm core 
   assert.equal(WXWebAssembly.stats.instantiations, before, 'the core is instantiated once');
 
   const paths = wx.log.slice(2).map((entry) => entry.path);
-  if (loginHadRefreshToken) {
-    assert.deepEqual(paths, ['/api/auth/refresh', '/api/me'], 'refresh, then the request');
-  } else {
-    assert.deepEqual(paths, ['/api/auth/login', '/api/me'], 're-login, then the request');
-    assert.equal(wx.codes.length, 2);
-  }
+  assert.ok(loginHadRefreshToken, 'the server hands out refresh tokens');
+  assert.deepEqual(paths, ['/api/auth/refresh', '/api/me'], 'refresh, then the request');
+  assert.equal(wx.codes.length, 1, 'no second wx.login');
   // (A re-login within the same second may mint the very same token, so compare by call order.)
   const newToken = wx.getStorageSync(STORAGE_KEYS.accessToken);
   assert.equal(wx.log.at(-1).authorization, `Bearer ${newToken}`, 'the request used the new token');
@@ -212,14 +219,40 @@ serverTest('10 concurrent requests with a stale token renew it exactly once', as
   const results = await Promise.all(Array.from({ length: 10 }, () => auth.request({ url: '/api/me' })));
   assert.ok(results.every((res) => res.statusCode === 200));
 
-  const renewals = loginHadRefreshToken
-    ? wx.calls('/api/auth/refresh').length
-    : wx.codes.length - loginsBefore;
-  assert.equal(renewals, 1, 'exactly one refresh (or one re-login)');
+  assert.ok(loginHadRefreshToken, 'the server hands out refresh tokens');
+  assert.equal(wx.calls('/api/auth/refresh').length, 1, 'exactly one refresh');
+  assert.equal(wx.codes.length, loginsBefore, 'and no re-login');
   const token = wx.getStorageSync(STORAGE_KEYS.accessToken);
   const me = wx.calls('/api/me');
   assert.equal(me.length, 10);
   assert.ok(me.every((entry) => entry.authorization === `Bearer ${token}`), 'all ten used the new token');
+});
+
+serverTest('without a refresh token the kit renews by logging in again, once', async () => {
+  const clock = skewedClock();
+  const { wx, auth } = setup({ now: clock, renewThreshold: 300 });
+  await auth.login();
+  wx.removeStorageSync(STORAGE_KEYS.refreshToken); // as from a server without refresh
+  clock.skew = TTL - 60;
+  const results = await Promise.all(Array.from({ length: 5 }, () => auth.request({ url: '/api/me' })));
+  assert.ok(results.every((res) => res.statusCode === 200));
+  assert.equal(wx.calls('/api/auth/refresh').length, 0);
+  assert.equal(wx.codes.length, 2, 'the first login and one re-login');
+});
+
+serverTest('a refresh token the server refuses leads to one re-login', async () => {
+  const clock = skewedClock();
+  const { wx, auth } = setup({ now: clock, renewThreshold: 300 });
+  await auth.login();
+  wx.setStorageSync(STORAGE_KEYS.refreshToken, 'revoked-or-unknown');
+  clock.skew = TTL - 60;
+  const res = await auth.request({ url: '/api/me' });
+  assert.equal(res.statusCode, 200);
+  assert.deepEqual(
+    wx.log.slice(1).map((entry) => `${entry.path} ${entry.statusCode}`),
+    ['/api/auth/refresh 401', '/api/auth/login 200', '/api/me 200'],
+  );
+  assert.notEqual(wx.getStorageSync(STORAGE_KEYS.refreshToken), 'revoked-or-unknown');
 });
 
 serverTest('a 401 invalid_token triggers one re-login and one retry', async () => {
@@ -283,15 +316,29 @@ serverTest('logout() clears storage and resolves even when the network fails', a
   assert.equal(auth.hasSession(), false);
 });
 
-serverTest('logout() calls the server with the bearer token', async () => {
+serverTest('logout() ends the session on the server', async () => {
   const { wx, auth } = setup();
   await auth.login();
   const token = wx.getStorageSync(STORAGE_KEYS.accessToken);
+  const refreshToken = wx.getStorageSync(STORAGE_KEYS.refreshToken);
   await auth.logout();
   const [call] = wx.calls('/api/auth/logout');
   assert.equal(call.method, 'POST');
   assert.equal(call.authorization, `Bearer ${token}`);
+  assert.equal(call.statusCode, 204);
   assert.equal(wx.getStorageSync(STORAGE_KEYS.accessToken), '');
+
+  // The session's refresh token died with it.
+  const res = await new Promise((resolve, reject) =>
+    wx.request({
+      url: `${servers.apiBase}/api/auth/refresh`,
+      method: 'POST',
+      data: { refresh_token: refreshToken },
+      success: resolve,
+      fail: reject,
+    }),
+  );
+  assert.equal(res.statusCode, 401);
 });
 
 serverTest('the wasm core reads the tokens the server issues as the server means them', async () => {

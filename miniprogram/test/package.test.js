@@ -10,7 +10,7 @@ const path = require('node:path');
 const test = require('node:test');
 const vm = require('node:vm');
 const zlib = require('node:zlib');
-const { wxmlToJs } = require('miniprogram-compiler');
+const { wxmlToJs, wxssToJs } = require('miniprogram-compiler');
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -73,6 +73,13 @@ test('every .wxml compiles with wcc', () => {
   const output = wxmlToJs(ROOT);
   for (const file of wxml) {
     assert.ok(output.includes(path.relative(ROOT, file)), `${file} was not compiled`);
+  }
+});
+
+test('every .wxss compiles with wcsc', () => {
+  const output = wxssToJs(ROOT);
+  for (const file of filesUnder(ROOT, '.wxss')) {
+    assert.ok(output.includes(`'${path.relative(ROOT, file)}'`), `${file} was not compiled`);
   }
 });
 

@@ -88,6 +88,8 @@ struct Shared {
     phone_codes: Mutex<PhoneCodes>,
     phone_faults: FaultQueue,
     checksession_calls: AtomicUsize,
+    /// How long stable_token takes to answer.
+    stable_token_delay: Mutex<Duration>,
 }
 
 /// A handle on a running fake: issue codes, queue faults, read what it was asked.
@@ -107,9 +109,10 @@ impl FakeWechat {
             codes: Mutex::new(CodeStore::new(config.code_ttl, config.dev)),
             faults: FaultQueue::default(),
             tokens: Mutex::new(TokenStore::new(config.access_token_ttl)),
-            phone_codes: Mutex::new(PhoneCodes::new(config.code_ttl)),
+            phone_codes: Mutex::new(PhoneCodes::new(config.code_ttl, config.dev)),
             phone_faults: FaultQueue::default(),
             checksession_calls: AtomicUsize::new(0),
+            stable_token_delay: Mutex::new(Duration::ZERO),
             config,
         });
         let app = router(shared.clone());
@@ -178,9 +181,20 @@ impl FakeWechat {
         self.shared.tokens.lock().unwrap().forced_refreshes()
     }
 
+    /// How many stable_token calls asked for a forced refresh, honoured or not.
+    pub fn force_refresh_requests(&self) -> usize {
+        self.shared.tokens.lock().unwrap().force_requests()
+    }
+
     /// The access token a normal stable_token call would hand out now, if one was issued.
     pub fn current_access_token(&self) -> Option<String> {
         self.shared.tokens.lock().unwrap().current()
+    }
+
+    /// Makes stable_token take `delay` to answer, as WeChat does on a bad day, so that callers
+    /// that would each fetch a token pile up where a test can see them.
+    pub fn slow_stable_token(&self, delay: Duration) {
+        *self.shared.stable_token_delay.lock().unwrap() = delay;
     }
 
     /// Ends the current access token's life: calls with it get 42001.

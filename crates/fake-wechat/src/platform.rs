@@ -45,6 +45,7 @@ pub(crate) struct TokenStore {
     poisoned: bool,
     forces: Vec<Instant>,
     calls: usize,
+    force_requests: usize,
 }
 
 impl TokenStore {
@@ -57,6 +58,7 @@ impl TokenStore {
             poisoned: false,
             forces: Vec::new(),
             calls: 0,
+            force_requests: 0,
         }
     }
 
@@ -68,6 +70,10 @@ impl TokenStore {
         self.forces.len()
     }
 
+    pub(crate) fn force_requests(&self) -> usize {
+        self.force_requests
+    }
+
     pub(crate) fn current(&self) -> Option<String> {
         self.current.as_ref().map(|issued| issued.token.clone())
     }
@@ -77,6 +83,7 @@ impl TokenStore {
         self.calls += 1;
         let now = Instant::now();
         if force {
+            self.force_requests += 1;
             self.forces.retain(|at| now.duration_since(*at) < DAY);
             let too_soon = self
                 .forces
@@ -183,6 +190,8 @@ pub(crate) async fn stable_token(State(shared): State<Arc<Shared>>, body: String
         .get("force_refresh")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    let delay = *shared.stable_token_delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
     let answer = shared.tokens.lock().unwrap().stable_token(force);
     match answer {
         Ok((token, expires_in)) => {

@@ -14,6 +14,9 @@ use secrecy::{ExposeSecret, SecretString};
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: SecretString,
+    /// Postgres connections this instance may hold. Small is fast: every extra backend on a
+    /// small machine costs context switches without adding throughput.
+    pub database_max_connections: u32,
     pub listen_addr: SocketAddr,
     pub wechat: WechatConfig,
     pub signing: SigningConfig,
@@ -84,6 +87,11 @@ impl Config {
         };
         Ok(Self {
             database_url: vars.required("DATABASE_URL")?.into(),
+            database_max_connections: u32::try_from(vars.positive("DATABASE_MAX_CONNECTIONS", 8)?)
+                .map_err(|_| ConfigError {
+                    variable: "DATABASE_MAX_CONNECTIONS",
+                    problem: "is too large".into(),
+                })?,
             listen_addr: vars.parsed("LISTEN_ADDR", "127.0.0.1:8080", "a socket address")?,
             wechat: WechatConfig {
                 appid: vars.required("WECHAT_APPID")?,

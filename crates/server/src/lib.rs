@@ -63,9 +63,9 @@ pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Err
 
 /// Pool settings shared by the binary and tests. A request that cannot get a connection within
 /// the acquire timeout is answered 503 `unavailable` instead of hanging.
-pub fn pool_options() -> PgPoolOptions {
+pub fn pool_options(config: &Config) -> PgPoolOptions {
     PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(config.database_max_connections)
         .acquire_timeout(DB_ACQUIRE_TIMEOUT)
 }
 

@@ -24,9 +24,12 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let config = Config::from_env().map_err(|err| format!("configuration error: {err}"))?;
+    if cfg!(feature = "bench-skip-session-check") && !config.listen_addr.ip().is_loopback() {
+        return Err("this build skips session checks for benchmarking and only listens on loopback; LISTEN_ADDR must be a loopback address".into());
+    }
     let connect = connect_options(config.database_url.expose_secret())
         .map_err(|_| "configuration error: DATABASE_URL is not a valid Postgres URL".to_owned())?;
-    let db = pool_options()
+    let db = pool_options(&config)
         .connect_with(connect)
         .await
         .map_err(|err| format!("cannot connect to the database at DATABASE_URL: {err}"))?;

@@ -75,6 +75,7 @@ pub async fn rotate(
         return Ok(Rotation::Refused);
     };
     if token.session_over || token.expired || token.used_in_grace {
+        tx.rollback().await?;
         return Ok(Rotation::Refused);
     }
     if token.used {

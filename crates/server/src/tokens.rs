@@ -13,7 +13,7 @@ use wxlogin_core::{Claims, ISSUER};
 use crate::keys::SigningKeys;
 
 /// Clock skew tolerated between the server that signed and the one that verifies.
-const LEEWAY_SECONDS: u64 = 30;
+const LEEWAY_SECONDS: i64 = 30;
 
 /// Signs and verifies access tokens.
 pub struct AccessTokens {
@@ -45,6 +45,8 @@ pub enum TokenError {
     UnknownKey,
     #[error("token subject or session is not an id")]
     BadIds,
+    #[error("token expired")]
+    Expired,
 }
 
 impl AccessTokens {
@@ -52,7 +54,9 @@ impl AccessTokens {
         let mut validation = Validation::new(keys.algorithm);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-        validation.leeway = LEEWAY_SECONDS;
+        // Expiry is decided below by wxlogin-core's rule, the one the mini program runs too, so
+        // the server and the client never disagree about a token at the boundary second.
+        validation.validate_exp = false;
         Self {
             keys,
             validation,
@@ -86,8 +90,9 @@ impl AccessTokens {
         })
     }
 
-    /// Checks key, algorithm, signature, issuer and expiry, and returns whom the token is for.
-    pub fn verify(&self, token: &str) -> Result<TokenSubject, TokenError> {
+    /// Checks key, algorithm, signature, issuer and expiry at `now` (Unix seconds), and returns
+    /// whom the token is for.
+    pub fn verify(&self, token: &str, now: i64) -> Result<TokenSubject, TokenError> {
         let header = jsonwebtoken::decode_header(token)?;
         let key = match header.kid.as_deref() {
             Some(kid) => self.keys.verifying_key(kid).ok_or(TokenError::UnknownKey)?,
@@ -97,10 +102,54 @@ impl AccessTokens {
                 .ok_or(TokenError::UnknownKey)?,
         };
         let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation)?;
+        if wxlogin_core::is_expired(data.claims.exp, now, LEEWAY_SECONDS) {
+            return Err(TokenError::Expired);
+        }
         let parse = |id: &str| Uuid::parse_str(id).map_err(|_| TokenError::BadIds);
         Ok(TokenSubject {
             user_id: parse(&data.claims.sub)?,
             session_id: parse(&data.claims.sid)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SigningConfig;
+
+    fn tokens() -> AccessTokens {
+        let config = SigningConfig::Hs256 {
+            secret: "0123456789abcdef0123456789abcdef".to_owned().into(),
+        };
+        AccessTokens::new(SigningKeys::from_config(&config), Duration::from_secs(100))
+    }
+
+    #[test]
+    fn expiry_follows_the_core_rule_to_the_second() {
+        let tokens = tokens();
+        let subject = TokenSubject {
+            user_id: Uuid::new_v4(),
+            session_id: Uuid::new_v4(),
+        };
+        let issued = tokens.issue(subject, 1_000).unwrap();
+        let exp = 1_100;
+        // Usable until the leeway runs out, refused from exactly `exp + leeway` on, as
+        // `wxlogin_core::is_expired` (and so the mini program) says.
+        assert_eq!(
+            tokens
+                .verify(&issued.token, exp + LEEWAY_SECONDS - 1)
+                .unwrap(),
+            subject
+        );
+        assert!(matches!(
+            tokens.verify(&issued.token, exp + LEEWAY_SECONDS),
+            Err(TokenError::Expired)
+        ));
+        assert!(!wxlogin_core::is_expired(
+            exp,
+            exp + LEEWAY_SECONDS - 1,
+            LEEWAY_SECONDS
+        ));
     }
 }

@@ -2,6 +2,8 @@
 //! and materialises only strings and integers. Written by hand because serde_json would make the
 //! WebAssembly module several times larger than the mini program's budget.
 
+use std::borrow::Cow;
+
 use super::TokenError;
 
 /// How deep arrays and objects may nest inside a claim value we skip. Real tokens nest one or two
@@ -68,7 +70,7 @@ impl<'a> Reader<'a> {
     /// A claim that must be a string.
     pub(super) fn string_claim(&mut self) -> Result<String, TokenError> {
         if self.peek() == Some(b'"') {
-            self.string()
+            self.string().map(Cow::into_owned)
         } else {
             self.skip_value(0)?;
             Err(TokenError::InvalidClaim)
@@ -167,35 +169,64 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// A JSON string, unescaped.
-    pub(super) fn string(&mut self) -> Result<String, TokenError> {
+    /// A JSON string, unescaped. Borrowed from the input when it has no escapes, which is every
+    /// key and almost every value in practice: no allocation on the common path.
+    pub(super) fn string(&mut self) -> Result<Cow<'a, str>, TokenError> {
         self.expect(b'"')?;
-        let mut out = Vec::new();
+        let start = self.pos;
+        loop {
+            match self.next().ok_or(TokenError::Json)? {
+                b'"' => {
+                    let raw = &self.bytes[start..self.pos - 1];
+                    return core::str::from_utf8(raw)
+                        .map(Cow::Borrowed)
+                        .map_err(|_| TokenError::Json);
+                }
+                b'\\' => {
+                    let prefix = self.bytes[start..self.pos - 1].to_vec();
+                    return self.escaped_string(prefix).map(Cow::Owned);
+                }
+                // Control characters must be escaped inside JSON strings.
+                0x00..=0x1f => return Err(TokenError::Json),
+                _ => {}
+            }
+        }
+    }
+
+    /// The rest of a string that has escapes: its backslash was just read, and `out` holds what
+    /// came before it.
+    fn escaped_string(&mut self, mut out: Vec<u8>) -> Result<String, TokenError> {
+        self.escape_into(&mut out)?;
         loop {
             match self.next().ok_or(TokenError::Json)? {
                 b'"' => break,
-                b'\\' => match self.next().ok_or(TokenError::Json)? {
-                    b'"' => out.push(b'"'),
-                    b'\\' => out.push(b'\\'),
-                    b'/' => out.push(b'/'),
-                    b'b' => out.push(0x08),
-                    b'f' => out.push(0x0c),
-                    b'n' => out.push(b'\n'),
-                    b'r' => out.push(b'\r'),
-                    b't' => out.push(b'\t'),
-                    b'u' => {
-                        let ch = self.unicode_escape()?;
-                        let mut buf = [0u8; 4];
-                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                    }
-                    _ => return Err(TokenError::Json),
-                },
-                // Control characters must be escaped inside JSON strings.
+                b'\\' => self.escape_into(&mut out)?,
                 0x00..=0x1f => return Err(TokenError::Json),
                 byte => out.push(byte),
             }
         }
         String::from_utf8(out).map_err(|_| TokenError::Json)
+    }
+
+    /// Decode one escape (its backslash already read) onto `out`.
+    fn escape_into(&mut self, out: &mut Vec<u8>) -> Result<(), TokenError> {
+        match self.next().ok_or(TokenError::Json)? {
+            b'"' => out.push(b'"'),
+            b'\\' => out.push(b'\\'),
+            b'/' => out.push(b'/'),
+            b'b' => out.push(0x08),
+            b'f' => out.push(0x0c),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'u' => {
+                let ch = self.unicode_escape()?;
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            }
+            _ => return Err(TokenError::Json),
+        }
+        Ok(())
     }
 
     /// The character of a `\u` escape (the `\u` already read), joining a surrogate pair.

@@ -151,7 +151,7 @@ fn parse_claims(json: &[u8]) -> Result<UnverifiedClaims, TokenError> {
             reader.skip_ws();
             reader.expect(b':')?;
             reader.skip_ws();
-            match key.as_str() {
+            match key.as_ref() {
                 "exp" => set_once(&mut exp, reader.integer_claim(TokenError::InvalidExp)?)?,
                 "iat" => set_once(&mut iat, reader.integer_claim(TokenError::InvalidClaim)?)?,
                 "sub" => set_once(&mut sub, reader.string_claim()?)?,
@@ -285,6 +285,10 @@ mod tests {
         .unwrap();
         assert_eq!(claims.exp, 3);
         assert_eq!(claims.sub.as_deref(), Some("微信 😀 \n"));
+        let claims =
+            read_claims(&token(r#"{"exp":1,"iss":"wx\"lo\\gin\/ok","sid":"plain"}"#)).unwrap();
+        assert_eq!(claims.iss.as_deref(), Some(r#"wx"lo\gin/ok"#));
+        assert_eq!(claims.sid.as_deref(), Some("plain"));
         assert_eq!(
             read_claims(&token(r#"{"exp":1,"sub":"\ud83d"}"#)),
             Err(TokenError::Json)

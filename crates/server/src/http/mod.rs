@@ -6,8 +6,11 @@ mod extract;
 mod health;
 mod jwks;
 mod me;
+mod phone;
+mod profile;
 mod sessions;
 mod user_view;
+mod wechat_data;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::HeaderName;
@@ -32,6 +35,9 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(me::router())
+        .merge(profile::router())
+        .merge(phone::router())
+        .merge(wechat_data::router())
         .merge(sessions::router())
         .merge(jwks::router())
         .fallback(|| async { ApiError::NotFound })
