@@ -43,7 +43,7 @@ pub enum SigningConfig {
 
 /// A parsed Ed25519 private key.
 #[derive(Clone)]
-pub struct Ed25519Key(pub ed25519_dalek::SigningKey);
+pub struct Ed25519Key(pub Box<ed25519_dalek::SigningKey>);
 
 impl std::fmt::Debug for Ed25519Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -163,7 +163,7 @@ fn ed25519_key(variable: &'static str, value: &str) -> Result<Ed25519Key, Config
         None => value.replace("\\n", "\n"),
     };
     ed25519_dalek::SigningKey::from_pkcs8_pem(pem.trim())
-        .map(Ed25519Key)
+        .map(|key| Ed25519Key(Box::new(key)))
         .map_err(|_| ConfigError {
             variable,
             problem: "must be an Ed25519 private key in PKCS#8 PEM (BEGIN PRIVATE KEY)".into(),
