@@ -23,13 +23,13 @@ bootstrap:
 dev: bootstrap miniprogram
     @{{ with_db }} {{ just }} _migrate node scripts/dev.js
 
-# Run every test; fails on the first failing suite.
+# Run every test (Rust against Postgres, then the mini program); fails if any fails.
 test: bootstrap
     @{{ with_db }} {{ just }} _migrate {{ just }} _test-all
 
 [private]
 _test-all:
-    cargo test --workspace
+    cargo test --workspace --no-fail-fast
     if [ -d miniprogram/test ]; then node --test miniprogram/test/; fi
     {{ just }} miniprogram-check
 
