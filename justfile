@@ -30,23 +30,21 @@ test: bootstrap
 [private]
 _test-all:
     cargo test --workspace --no-fail-fast
-    if [ -d miniprogram/test ]; then node --test miniprogram/test/; fi
+    node --test miniprogram/test/
     {{ just }} miniprogram-check
 
 # Build the mini program's generated files (wasm module and glue).
 miniprogram:
-    @if [ -f scripts/build-miniprogram.js ]; then node scripts/build-miniprogram.js; \
-    else echo "miniprogram: scripts/build-miniprogram.js not present yet, nothing to build"; fi
+    node scripts/build-miniprogram.js
 
 # Fail when the committed mini program build is stale or a WXML file does not compile.
 miniprogram-check:
-    @if [ -f scripts/build-miniprogram.js ]; then node scripts/build-miniprogram.js --check; \
-    else echo "miniprogram-check: scripts/build-miniprogram.js not present yet, nothing to check"; fi
+    node scripts/build-miniprogram.js --check
 
-# Run the benchmarks.
+# Run the benchmarks: the server under wrk (needs wrk), then the wasm core against plain JS.
 bench: bootstrap
-    @if [ -f scripts/bench.sh ]; then {{ with_db }} bash scripts/bench.sh; \
-    else echo "bench: scripts/bench.sh not present yet"; fi
+    {{ with_db }} bash scripts/bench.sh
+    node miniprogram/bench/expiry.js
 
 # Format all Rust code.
 fmt:
