@@ -35,11 +35,5 @@ function response(status, headers, body)
   end
 end
 
-done = function(summary, latency, requests)
-  local seconds = summary.duration / 1e6
-  local failed = summary.errors.status + summary.errors.connect + summary.errors.read
-    + summary.errors.write + summary.errors.timeout
-  io.write(string.format("RESULT requests=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f failed=%d\n",
-    summary.requests, summary.requests / seconds,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, failed))
-end
+-- bench.sh runs wrk from the repository root.
+done = dofile("scripts/bench/report.lua")

@@ -142,14 +142,7 @@ async fn a_wechat_500_or_garbage_is_an_upstream_error(db: PgPool) {
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn a_hanging_wechat_is_cut_off_at_the_timeout(db: PgPool) {
-    let app = TestApp::spawn_with(
-        db,
-        Options {
-            env: vec![("WECHAT_TIMEOUT_MS", "300".into())],
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::spawn_with_env(db, vec![("WECHAT_TIMEOUT_MS", "300".into())]).await;
     app.fake.inject(Fault::Hang, 1);
     let started = std::time::Instant::now();
     let response = app.login(&app.fake.issue_code("openid-waiting")).await;
@@ -168,14 +161,7 @@ async fn wrong_appid_or_secret_is_a_loud_server_misconfiguration(db: PgPool) {
         ("WECHAT_APPID", "wxsomeoneelse0000", 40013),
         ("WECHAT_SECRET", "not-the-secret", 40125),
     ] {
-        let app = TestApp::spawn_with(
-            db.clone(),
-            Options {
-                env: vec![(variable, value.to_owned())],
-                ..Options::default()
-            },
-        )
-        .await;
+        let app = TestApp::spawn_with_env(db.clone(), vec![(variable, value.to_owned())]).await;
         let response = app.login(&app.fake.issue_code("openid-any")).await;
         assert_error(response, 500, "server_misconfigured").await;
         let logs = captured_logs();

@@ -56,6 +56,18 @@ impl TestApp {
         }
     }
 
+    /// A server with these environment overrides and the default fake WeChat.
+    pub async fn spawn_with_env(db: PgPool, env: Vec<(&'static str, String)>) -> Self {
+        Self::spawn_with(
+            db,
+            Options {
+                env,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
     /// Another server instance on the same database and fake WeChat, with a cache of its own.
     pub async fn another_instance(&self, env: &[(&'static str, String)]) -> Self {
         Self {
@@ -161,6 +173,36 @@ async fn start_server(
         std::future::pending(),
     ));
     base_url
+}
+
+/// One named token of a login or refresh answer.
+pub fn token<'a>(body: &'a Value, name: &str) -> &'a str {
+    body[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} in {body}"))
+}
+
+impl TestApp {
+    /// Asserts that neither the access nor the refresh token of `pair` works any more.
+    pub async fn assert_pair_dead(&self, pair: &Value) {
+        assert_error(
+            self.get_me(token(pair, "access_token")).await,
+            401,
+            "invalid_token",
+        )
+        .await;
+        assert_error(
+            self.refresh(token(pair, "refresh_token")).await,
+            401,
+            "invalid_token",
+        )
+        .await;
+    }
+
+    /// Asserts that the access token of `pair` still works (its refresh token is left unused).
+    pub async fn assert_access_live(&self, pair: &Value) {
+        assert_eq!(self.get_me(token(pair, "access_token")).await.status(), 200);
+    }
 }
 
 /// Asserts the wxlogin error shape, status and code, and returns the response's headers.

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use crate::helpers::{assert_error, Options, TestApp};
+use crate::helpers::{assert_error, TestApp};
 use crate::me::payload;
 
 const SEAL_SECRET: &str = "session-key-sealing-secret-for-tests-0001";
@@ -84,14 +84,7 @@ fn verify_with_jwks(token: &str, jwks: &Value) -> Result<Value, String> {
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn eddsa_tokens_verify_with_nothing_but_the_published_jwks(db: PgPool) {
-    let app = TestApp::spawn_with(
-        db,
-        Options {
-            env: eddsa(&new_key_pem(), &[]),
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = TestApp::spawn_with_env(db, eddsa(&new_key_pem(), &[])).await;
     let login = app.login_as("openid-eddsa").await;
     let access = login["access_token"].as_str().unwrap();
     let keys = jwks(&app).await;
@@ -117,14 +110,7 @@ async fn eddsa_tokens_verify_with_nothing_but_the_published_jwks(db: PgPool) {
 async fn a_rotated_key_keeps_old_tokens_valid_while_new_ones_use_the_new_key(db: PgPool) {
     let old_key = new_key_pem();
     let new_key = new_key_pem();
-    let before = TestApp::spawn_with(
-        db,
-        Options {
-            env: eddsa(&old_key, &[]),
-            ..Default::default()
-        },
-    )
-    .await;
+    let before = TestApp::spawn_with_env(db, eddsa(&old_key, &[])).await;
     let old_login = before.login_as("openid-rotation").await;
     let old_access = old_login["access_token"].as_str().unwrap();
 
@@ -174,14 +160,7 @@ async fn a_rotated_key_keeps_old_tokens_valid_while_new_ones_use_the_new_key(db:
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn algorithm_confusion_and_alg_none_are_refused_under_eddsa(db: PgPool) {
-    let app = TestApp::spawn_with(
-        db,
-        Options {
-            env: eddsa(&new_key_pem(), &[]),
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = TestApp::spawn_with_env(db, eddsa(&new_key_pem(), &[])).await;
     let login = app.login_as("openid-confused").await;
     let good = login["access_token"].as_str().unwrap();
     let claims = payload(good);

@@ -5,11 +5,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::helpers::{assert_error, TestApp};
-
-fn token<'a>(body: &'a Value, name: &str) -> &'a str {
-    body[name].as_str().unwrap()
-}
+use crate::helpers::{assert_error, token, TestApp};
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn logout_ends_the_session_and_only_that_session(db: PgPool) {
@@ -22,22 +18,8 @@ async fn logout_ends_the_session_and_only_that_session(db: PgPool) {
         .await;
     assert_eq!(response.status(), 204);
 
-    assert_error(
-        app.get_me(token(&phone, "access_token")).await,
-        401,
-        "invalid_token",
-    )
-    .await;
-    assert_error(
-        app.refresh(token(&phone, "refresh_token")).await,
-        401,
-        "invalid_token",
-    )
-    .await;
-    assert_eq!(
-        app.get_me(token(&tablet, "access_token")).await.status(),
-        200
-    );
+    app.assert_pair_dead(&phone).await;
+    app.assert_access_live(&tablet).await;
     assert_eq!(
         app.refresh(token(&tablet, "refresh_token")).await.status(),
         200
@@ -65,36 +47,15 @@ async fn logout_all_ends_every_session_of_the_user_and_no_one_elses(db: PgPool) 
     assert_eq!(response.status(), 204);
 
     for device in &devices {
-        assert_error(
-            app.get_me(token(device, "access_token")).await,
-            401,
-            "invalid_token",
-        )
-        .await;
-        assert_error(
-            app.refresh(token(device, "refresh_token")).await,
-            401,
-            "invalid_token",
-        )
-        .await;
+        app.assert_pair_dead(device).await;
     }
-    assert_eq!(
-        app.get_me(token(&neighbour, "access_token")).await.status(),
-        200
-    );
+    app.assert_access_live(&neighbour).await;
 }
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn another_instance_rejects_a_revoked_session_within_the_cache_ttl(db: PgPool) {
     let ttl = vec![("SESSION_CACHE_TTL", "1".to_owned())];
-    let first = TestApp::spawn_with(
-        db,
-        crate::helpers::Options {
-            env: ttl.clone(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let first = TestApp::spawn_with_env(db, ttl.clone()).await;
     let second = first.another_instance(&ttl).await;
     let login = first.login_as("openid-roaming").await;
     let access = token(&login, "access_token");
@@ -198,7 +159,7 @@ async fn a_session_can_be_ended_by_its_owner_and_never_by_another_user(db: PgPoo
     )
     .await;
     assert_error(attempt, 404, "not_found").await;
-    assert_eq!(app.get_me(token(&mine, "access_token")).await.status(), 200);
+    app.assert_access_live(&mine).await;
     let unknown = delete(
         "00000000-0000-4000-8000-000000000000".into(),
         token(&theirs, "access_token").to_owned(),
@@ -233,17 +194,6 @@ async fn a_session_can_be_ended_by_its_owner_and_never_by_another_user(db: PgPoo
     )
     .await;
     assert_eq!(ended.status(), 204);
-    assert_error(
-        app.get_me(token(&my_other, "access_token")).await,
-        401,
-        "invalid_token",
-    )
-    .await;
-    assert_error(
-        app.refresh(token(&my_other, "refresh_token")).await,
-        401,
-        "invalid_token",
-    )
-    .await;
-    assert_eq!(app.get_me(token(&mine, "access_token")).await.status(), 200);
+    app.assert_pair_dead(&my_other).await;
+    app.assert_access_live(&mine).await;
 }

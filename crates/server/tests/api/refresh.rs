@@ -4,16 +4,12 @@ use futures::future::join_all;
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::helpers::{assert_error, TestApp};
+use crate::helpers::{assert_error, token, TestApp};
 
 async fn refreshed(app: &TestApp, refresh_token: &str) -> Value {
     let response = app.refresh(refresh_token).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
-}
-
-fn token<'a>(body: &'a Value, name: &str) -> &'a str {
-    body[name].as_str().unwrap()
 }
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
@@ -60,7 +56,7 @@ async fn the_rotation_chain_keeps_one_session_and_uses_each_token_up(db: PgPool)
             sid,
             "refreshing stays in the login's session"
         );
-        assert_eq!(app.get_me(token(&next, "access_token")).await.status(), 200);
+        app.assert_access_live(&next).await;
         current = next;
     }
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL")
@@ -106,10 +102,7 @@ async fn a_reused_refresh_token_revokes_the_whole_session(db: PgPool) {
     .await;
     // Another login of the same user is another session and unharmed.
     let other = app.login_as("openid-stolen").await;
-    assert_eq!(
-        app.get_me(token(&other, "access_token")).await.status(),
-        200
-    );
+    app.assert_access_live(&other).await;
 }
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
@@ -133,10 +126,7 @@ async fn racing_refreshes_of_one_token_have_exactly_one_winner(db: PgPool) {
         }
         assert_eq!(winners.len(), 1, "exactly one refresh wins");
         let winner = &winners[0];
-        assert_eq!(
-            app.get_me(token(winner, "access_token")).await.status(),
-            200
-        );
+        app.assert_access_live(winner).await;
         refreshed(&app, token(winner, "refresh_token")).await;
     }
 }

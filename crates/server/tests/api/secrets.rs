@@ -4,19 +4,12 @@
 use fake_wechat::Fault;
 use sqlx::PgPool;
 
-use crate::helpers::{captured_logs, Options, TestApp, JWT_SECRET, WECHAT_SECRET};
+use crate::helpers::{captured_logs, TestApp, JWT_SECRET, WECHAT_SECRET};
 use crate::me::payload;
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn no_secret_reaches_a_response_a_token_or_a_log(db: PgPool) {
-    let app = TestApp::spawn_with(
-        db,
-        Options {
-            env: vec![("WECHAT_TIMEOUT_MS", "200".into())],
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::spawn_with_env(db, vec![("WECHAT_TIMEOUT_MS", "200".into())]).await;
     let mut seen = Vec::new();
     let mut session_keys = Vec::new();
     let mut codes = Vec::new();
