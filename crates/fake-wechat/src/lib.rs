@@ -47,7 +47,8 @@ pub struct FakeWechatConfig {
     pub secret: String,
     /// How long an issued code stays usable; WeChat says five minutes.
     pub code_ttl: Duration,
-    /// Accept any unknown code once, mapping it to a stable dev identity.
+    /// Accept any unknown login code once, mapping it to a stable dev identity, and any unknown
+    /// phone code once, mapping it to a made-up number.
     pub dev: bool,
     /// How long an access token from stable_token lives; WeChat says 7200 seconds.
     pub access_token_ttl: Duration,

@@ -5,7 +5,11 @@
 //! - the token is read from `wechat_access_tokens`, and refreshed five minutes before it expires;
 //! - a refresh runs under a transaction-scoped advisory lock on the appid, and looks at the row
 //!   again once it holds the lock, so N instances that find the token missing together make one
-//!   upstream call and the others use its result;
+//!   upstream call and the others use its result. Within one process, refreshing requests queue
+//!   on a mutex first, so a crowd of them does not tie up the connection pool while it waits,
+//!   and when a refresh fails, those queued behind it fail at once for [`FAILURE_HOLD`] instead
+//!   of each trying WeChat in turn (a crowd behind a WeChat that times out would otherwise wait
+//!   one timeout per request ahead of it);
 //! - a call refused with 40001 or 42001 refreshes once and retries once, and the stored token is
 //!   replaced only if it is still the one that failed: another instance may have replaced it
 //!   already, and that newer token must not be overwritten by an older view;
@@ -35,6 +39,10 @@ const FORCE_SPACING_SECONDS: f64 = 30.0;
 
 /// How long a request waits for another instance's refresh before giving up.
 const LOCK_TIMEOUT: &str = "15s";
+/// How long a request waits for this process's refresh before giving up.
+const GATE_TIMEOUT: Duration = Duration::from_secs(15);
+/// After a failed refresh, how long further refreshes in this process fail without trying.
+pub const FAILURE_HOLD: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
@@ -44,6 +52,8 @@ pub enum PlatformError {
     Database(#[from] sqlx::Error),
     #[error("WeChat keeps refusing the access token and no forced refresh is allowed yet")]
     TokenUnusable,
+    #[error("a token refresh failed moments ago or is taking too long")]
+    RefreshStalled,
 }
 
 /// Gives out the shared token for the configured appid.
@@ -100,6 +110,27 @@ impl<'a> PlatformTokens<'a> {
     /// Gets a new token unless someone else already did. `failed` is the token WeChat just
     /// refused, if that is why we are here.
     async fn refresh(&self, failed: Option<&SecretString>) -> Result<SecretString, PlatformError> {
+        let mut failed_at = tokio::time::timeout(GATE_TIMEOUT, self.wechat.refresh_gate())
+            .await
+            .map_err(|_| PlatformError::RefreshStalled)?;
+        if failed_at.is_some_and(|at| at.elapsed() < FAILURE_HOLD) {
+            return Err(PlatformError::RefreshStalled);
+        }
+        let result = self.refresh_locked(failed).await;
+        *failed_at = match &result {
+            Err(PlatformError::Wechat(_) | PlatformError::TokenUnusable) => {
+                Some(std::time::Instant::now())
+            }
+            _ => None,
+        };
+        result
+    }
+
+    /// [`Self::refresh`], once this process's gate is held.
+    async fn refresh_locked(
+        &self,
+        failed: Option<&SecretString>,
+    ) -> Result<SecretString, PlatformError> {
         let appid = self.wechat.appid();
         let mut tx = self.db.begin().await?;
         sqlx::query(&format!("SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
@@ -221,6 +252,7 @@ impl From<PlatformError> for ApiError {
                 _ => err.into(),
             },
             PlatformError::TokenUnusable => ApiError::WechatTokenUnavailable,
+            PlatformError::RefreshStalled => ApiError::UpstreamBusy,
             PlatformError::Wechat(err) => platform_wechat_error(err),
         }
     }

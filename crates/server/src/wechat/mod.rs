@@ -78,6 +78,12 @@ pub struct WechatClient {
     http: reqwest::Client,
     config: WechatConfig,
     retry: RetryPolicy,
+    /// Lets one request of this process at a time refresh the access token, so that the others
+    /// wait here instead of each holding a database connection while waiting for the
+    /// cross-instance lock. It guards when this process's last refresh failed, so that callers
+    /// queued behind a failure fail fast instead of each waiting for WeChat in turn (see
+    /// [`crate::platform_token`]).
+    refresh_gate: std::sync::Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl WechatClient {
@@ -91,6 +97,7 @@ impl WechatClient {
             http,
             config,
             retry: RetryPolicy::default(),
+            refresh_gate: Default::default(),
         })
     }
 
@@ -101,6 +108,13 @@ impl WechatClient {
 
     pub fn appid(&self) -> &str {
         &self.config.appid
+    }
+
+    /// Held while this process refreshes the access token; holds when the last refresh failed.
+    pub(crate) async fn refresh_gate(
+        &self,
+    ) -> tokio::sync::MutexGuard<'_, Option<std::time::Instant>> {
+        self.refresh_gate.lock().await
     }
 }
 

@@ -244,3 +244,32 @@ async fn set_expiry(app: &TestApp, from_now: &str) {
     .await
     .unwrap();
 }
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn a_crowd_behind_a_failing_refresh_fails_fast_instead_of_queueing(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let mut tokens = Vec::new();
+    for i in 0..20 {
+        tokens.push(app.token_for(&format!("openid-queue-{i}")).await);
+    }
+    // Slower than the server's 2 s WeChat timeout: every attempt to fetch the token times out.
+    app.fake.slow_stable_token(Duration::from_secs(3));
+
+    let started = std::time::Instant::now();
+    let responses = join_all(
+        tokens
+            .iter()
+            .map(|token| app.get_bearer("/api/auth/session-key", token)),
+    )
+    .await;
+    let elapsed = started.elapsed();
+
+    for response in responses {
+        let status = response.status().as_u16();
+        assert!(status == 502 || status == 503, "{status}");
+    }
+    // One timeout, not twenty of them one after another.
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    // Requests that need no token are not held up meanwhile.
+    assert_eq!(app.get_me(&tokens[0]).await.status(), 200);
+}
