@@ -5,6 +5,7 @@
 //   const auth = require('./lib/auth.js');
 //   const user = await auth.login();                     // wx.login + POST /api/auth/login
 //   const res = await auth.request({ url: '/api/me' });  // like wx.request, as a Promise
+//   await auth.uploadFile({ url: '/api/me/avatar', filePath });  // like wx.uploadFile
 //   await auth.logout();
 //
 // What it guarantees:
@@ -14,6 +15,8 @@
 //   server's clock, as learned at login) whether to renew it; many concurrent requests with a
 //   stale token renew it once, through POST /api/auth/refresh when the server gave a
 //   refresh_token, otherwise by logging in again;
+// - uploadFile() is request() for wx.uploadFile: same renewal, bearer token, retry and errors,
+//   with the response body parsed as JSON;
 // - a 401 `invalid_token` leads to one re-login and one retry, never more, so it cannot loop;
 // - every failure rejects with an Error whose `code` is the server's `error.code`, or
 //   `network_error` / `wx_login_failed` for failures that never reached the server.
@@ -117,11 +120,16 @@ function createAuth(options) {
 
   // ---- transport ---------------------------------------------------------------------------
 
+  /** `path` on the API server; absolute URLs pass through. */
+  function absoluteUrl(path) {
+    return /^https?:\/\//.test(path) ? path : apiBase + path;
+  }
+
   /** wx.request as a Promise that resolves for every HTTP status and rejects on no response. */
   function send(request) {
     return new Promise((resolve, reject) => {
       wxApi.request({
-        url: /^https?:\/\//.test(request.url) ? request.url : apiBase + request.url,
+        url: absoluteUrl(request.url),
         method: request.method || 'GET',
         data: request.data,
         header: Object.assign({}, request.header),
@@ -130,6 +138,36 @@ function createAuth(options) {
         responseType: request.responseType || 'text',
         success: resolve,
         fail: (res) => reject(apiError('network_error', (res && res.errMsg) || 'request failed')),
+      });
+    });
+  }
+
+  /**
+   * wx.uploadFile as a Promise shaped like send(): resolves for every HTTP status with `data`
+   * parsed as JSON when it parses (wx.uploadFile hands the body over as a string), rejects on
+   * no response.
+   */
+  function sendUpload(upload) {
+    return new Promise((resolve, reject) => {
+      wxApi.uploadFile({
+        url: absoluteUrl(upload.url),
+        filePath: upload.filePath,
+        name: upload.name || 'file',
+        formData: upload.formData,
+        header: Object.assign({}, upload.header),
+        timeout: upload.timeout || timeout,
+        success: (res) => {
+          let data = res.data;
+          if (typeof data === 'string') {
+            try {
+              data = JSON.parse(data);
+            } catch (_) {
+              // Not JSON: keep the text, as wx.request does.
+            }
+          }
+          resolve({ statusCode: res.statusCode, data, header: res.header || {} });
+        },
+        fail: (res) => reject(apiError('network_error', (res && res.errMsg) || 'upload failed')),
       });
     });
   }
@@ -265,21 +303,41 @@ function createAuth(options) {
     return stale ? renew(token) : token;
   }
 
+  /**
+   * Sends `options` through `transport` (send or sendUpload) with a token that is fresh by the
+   * wasm core's judgement. A 401 `invalid_token` leads to one shared re-login and one retry;
+   * the retry's answer is final, so this never loops. Resolves with a 2xx response, rejects
+   * with an Error carrying the server's `code` (and `status`) otherwise.
+   */
+  async function authorized(transport, options) {
+    let token = await tokenForRequest();
+    let res = await transport(withToken(options, token));
+    if (res.statusCode === 401 && errorCodeOf(res) === 'invalid_token') {
+      token = await reloginAfter(token);
+      res = await transport(withToken(options, token));
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) return res;
+    throw errorFrom(res);
+  }
+
   // ---- public API ----------------------------------------------------------------------------
 
   /**
    * wx.request with the bearer token, as a Promise. Resolves with `{ statusCode, data, header }`
    * for a 2xx response; rejects with an Error carrying `code` (and `status`) otherwise.
    */
-  async function request(options) {
-    let token = await tokenForRequest();
-    let res = await send(withToken(options, token));
-    if (res.statusCode === 401 && errorCodeOf(res) === 'invalid_token') {
-      token = await reloginAfter(token);
-      res = await send(withToken(options, token));
-    }
-    if (res.statusCode >= 200 && res.statusCode < 300) return res;
-    throw errorFrom(res);
+  function request(options) {
+    return authorized(send, options);
+  }
+
+  /**
+   * wx.uploadFile with the bearer token, as a Promise, with the same renewal, retry and errors
+   * as request(). Takes wx.uploadFile's options (`url`, `filePath`, `name` (default 'file'),
+   * `formData`, `header`, `timeout`) and resolves with `{ statusCode, data, header }` for a 2xx
+   * response, `data` parsed as JSON when it parses.
+   */
+  function uploadFile(options) {
+    return authorized(sendUpload, options);
   }
 
   /** Ends the session on the server (best effort) and here. Always resolves. */
@@ -298,7 +356,10 @@ function createAuth(options) {
   return {
     login,
     request,
+    uploadFile,
     logout,
+    /** `path` (such as a user's `avatar_url`, which is server-relative) as a full URL. */
+    url: (path) => (path ? absoluteUrl(path) : ''),
     /** Whether tokens are stored (they may still be expired: request() deals with that). */
     hasSession: () => Boolean(accessToken()),
     /** The user stored by the last login, or null. */
@@ -320,6 +381,8 @@ module.exports = {
   STORAGE_KEYS,
   login: () => instance().login(),
   request: (options) => instance().request(options),
+  uploadFile: (options) => instance().uploadFile(options),
+  url: (path) => instance().url(path),
   logout: () => instance().logout(),
   hasSession: () => instance().hasSession(),
   currentUser: () => instance().currentUser(),

@@ -1,6 +1,7 @@
 // What the user reads for each error code the kit can reject with. Pages show
-// `messageFor(error)`; codes are the server's `error.code` plus the kit's own
-// `network_error` and `wx_login_failed`.
+// `messageFor(error)`, or `messageFor(error, overrides)` where a code means something more
+// precise in that place (an `invalid_request` for a nickname is about the nickname). Codes are
+// the server's `error.code` plus the kit's own `network_error` and `wx_login_failed`.
 'use strict';
 
 const MESSAGES = {
@@ -15,11 +16,25 @@ const MESSAGES = {
   server_misconfigured: '服务暂时不可用，请稍后再试',
   unavailable: '服务暂时不可用，请稍后再试',
   internal: '服务暂时不可用，请稍后再试',
+  token_reused: '登录已失效，请重新登录',
+  invalid_request: '提交的内容不符合要求，请检查后重试',
+  invalid_phone_code: '手机号授权已失效，请重新点击获取手机号',
+  wechat_token_unavailable: '暂时无法连接微信接口，请稍后重试',
+  session_key_stale: '微信登录状态已过期，请重新登录后再试',
+  unsupported_media_type: '仅支持 PNG、JPEG 或 WebP 格式的图片',
+  payload_too_large: '图片太大，请选择 1 MB 以内的图片',
+  // The page's own: WeChat gave no phone code for a reason other than the user declining.
+  phone_unavailable: '暂时无法获取手机号，请稍后再试',
 };
 
-function messageFor(error) {
+/** Where a code means something more precise than MESSAGES says, per place it can come from. */
+const NICKNAME_MESSAGES = {
+  invalid_request: '昵称需为 1 到 32 个字，且不能包含控制字符',
+};
+
+function messageFor(error, overrides) {
   const code = error && error.code;
-  return MESSAGES[code] || `操作失败，请稍后重试（${code || 'unknown'}）`;
+  return (overrides && overrides[code]) || MESSAGES[code] || `操作失败，请稍后重试（${code || 'unknown'}）`;
 }
 
-module.exports = { MESSAGES, messageFor };
+module.exports = { MESSAGES, NICKNAME_MESSAGES, messageFor };

@@ -7,43 +7,24 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const test = require('node:test');
 
-const { installRuntime } = require('../testing/runtime.js');
-const { WXWebAssembly } = installRuntime();
+const { serverSuite, freshLabel } = require('../testing/suite.js');
+
+const TTL = 3600;
+const suite = serverSuite({ accessTokenTtl: TTL });
+const { serverTest, usePagesWith } = suite;
+const { WXWebAssembly } = suite.runtime;
 
 const { createFakeWx } = require('../testing/fake-wx.js');
 const pages = require('../testing/pages.js');
-const { startServers, unavailableReason } = require('../testing/servers.js');
 const authModule = require('../lib/auth.js');
-const config = require('../config.js');
 const core = require('../lib/core.js');
 const { MESSAGES } = require('../lib/messages.js');
 
 const { createAuth, STORAGE_KEYS } = authModule;
-const TTL = 3600;
-
-const reason = unavailableReason();
-if (reason && process.env.CI) {
-  // In CI a skipped suite would look like a pass: refuse instead.
-  test('the server-backed tests can run', () => assert.fail(reason));
-}
-const serverTest = reason ? (name, fn) => test(name, { skip: reason }, fn) : test;
-
-let servers = null;
-test.before(async () => {
-  if (!reason) servers = await startServers({ accessTokenTtl: TTL });
-});
-test.after(async () => {
-  if (servers) await servers.stop();
-});
-
-/** A user of our own per test, so tests never share server-side state. */
-function freshLabel() {
-  return `mp${crypto.randomBytes(6).toString('hex')}`;
-}
 
 function setup(options = {}) {
   const wx = createFakeWx({ codePrefix: options.codePrefix || freshLabel() });
-  const auth = createAuth({ wx, apiBase: servers.apiBase, now: options.now, renewThreshold: options.renewThreshold });
+  const auth = createAuth({ wx, apiBase: suite.servers.apiBase, now: options.now, renewThreshold: options.renewThreshold });
   return { wx, auth };
 }
 
@@ -64,14 +45,6 @@ function forgedToken() {
 }
 
 // ---- pages ---------------------------------------------------------------------------------
-
-/** Points the app-wide kit instance (the one pages use) at `wx` and the test server. */
-function usePagesWith(wx) {
-  globalThis.wx = wx;
-  config.apiBase = servers.apiBase;
-  // The shared instance binds to the wx it was created with: start a fresh one per test.
-  delete require.cache[require.resolve('../lib/auth.js')];
-}
 
 serverTest('tapping 授权登录 stores the tokens and the home page shows the user', async () => {
   const wx = createFakeWx({ codePrefix: freshLabel() });
@@ -331,7 +304,7 @@ serverTest('logout() ends the session on the server', async () => {
   // The session's refresh token died with it.
   const res = await new Promise((resolve, reject) =>
     wx.request({
-      url: `${servers.apiBase}/api/auth/refresh`,
+      url: `${suite.servers.apiBase}/api/auth/refresh`,
       method: 'POST',
       data: { refresh_token: refreshToken },
       success: resolve,
@@ -347,7 +320,7 @@ serverTest('the wasm core reads the tokens the server issues as the server means
   const before = Math.floor(Date.now() / 1000);
   const res = await new Promise((resolve, reject) =>
     wx.request({
-      url: `${servers.apiBase}/api/auth/login`,
+      url: `${suite.servers.apiBase}/api/auth/login`,
       method: 'POST',
       data: { code: `${freshLabel()}:1` },
       success: resolve,

@@ -1,12 +1,25 @@
-// A `wx` global for Node whose request does real HTTP (node:http, since fetch is gone), whose
+// A `wx` global for Node whose request and uploadFile do real HTTP (node:http, since fetch is
+// gone; uploadFile sends a real multipart body read from a file on disk), whose
 // login hands out codes the fake WeChat understands, and whose storage and navigation are
 // in-memory and inspectable.
 //
 // Codes: the fake WeChat (FAKE_WECHAT_DEV=1) maps `label:anything` to an openid derived from the
 // label, and `err<errcode>:anything` to that WeChat errcode. `codePrefix` picks the user.
+// getPhoneNumber codes come from the page's button, not from `wx`: tests make them up, and the
+// fake WeChat in dev mode accepts any unknown one once (`err<errcode>:anything` fails with that
+// errcode), revealing the number `devPhoneNumber(code)` computes.
 'use strict';
 
+const crypto = require('node:crypto');
+const fs = require('node:fs');
 const http = require('node:http');
+const path = require('node:path');
+
+const CONTENT_TYPES = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp' };
+
+function contentTypeOf(filePath) {
+  return CONTENT_TYPES[path.extname(filePath).toLowerCase()] || 'application/octet-stream';
+}
 
 function createFakeWx(options = {}) {
   const log = [];
@@ -14,8 +27,81 @@ function createFakeWx(options = {}) {
   const navigation = [];
   let codeCount = 0;
 
+  function logEntry(kind, method, url, header) {
+    const entry = {
+      kind,
+      method,
+      url,
+      path: new URL(url).pathname,
+      authorization: header.Authorization || null,
+    };
+    log.push(entry);
+    return entry;
+  }
+
+  /** Answers the call from `wx.intercept` when it wants to; true when it did. */
+  function answerIntercepted(entry, opts, api) {
+    const intercepted = wx.intercept && wx.intercept(entry, opts);
+    if (!intercepted) return false;
+    setImmediate(() => {
+      if (intercepted.fail) {
+        entry.statusCode = 0;
+        opts.fail && opts.fail({ errMsg: `${api}:fail ${intercepted.fail}` });
+      } else {
+        entry.statusCode = intercepted.statusCode;
+        const res = Object.assign({}, intercepted, { errMsg: `${api}:ok` });
+        if (api === 'uploadFile') {
+          // wx.uploadFile's data is always a string.
+          if (typeof res.data !== 'string') res.data = JSON.stringify(res.data);
+        } else {
+          res.header = res.header || {};
+          res.cookies = [];
+        }
+        opts.success && opts.success(res);
+      }
+    });
+    return true;
+  }
+
+  /** The HTTP exchange behind request and uploadFile; `decode(bytes, res)` makes `data`. */
+  function send(entry, { method, header, body, timeout }, opts, api, decode) {
+    const req = http.request(
+      new URL(entry.url),
+      { method, headers: header, timeout: timeout || 60000, agent: false },
+      (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => {
+          entry.statusCode = res.statusCode;
+          const answer = { statusCode: res.statusCode, data: decode(Buffer.concat(chunks), res), errMsg: `${api}:ok` };
+          if (api === 'request') {
+            answer.header = res.headers;
+            answer.cookies = [];
+          }
+          opts.success && opts.success(answer);
+        });
+      },
+    );
+    let answered = false;
+    req.on('response', () => {
+      answered = true;
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (error) => {
+      // A server may answer (a 413, say) and close before the whole body is written: the answer
+      // is what the caller gets, as on a phone.
+      if (answered) return;
+      entry.statusCode = 0;
+      opts.fail && opts.fail({ errMsg: `${api}:fail ${error.message}` });
+    });
+    if (body !== undefined) req.write(body);
+    req.end();
+    return { abort: () => req.destroy() };
+  }
+
   const wx = {
-    /** Every request made, in order: { method, url, path, authorization, statusCode }. */
+    /** Every call made, in order: { kind ('request' or 'upload'), method, url, path,
+     *  authorization, statusCode, and data (request) or filePath and name (upload) }. */
     log,
     storage,
     navigation,
@@ -23,8 +109,9 @@ function createFakeWx(options = {}) {
     codes: [],
     /** Which user wx.login logs in as: `label` or `err40226` and so on. */
     codePrefix: options.codePrefix || 'user',
-    /** Called before each request; return a response object to answer it without the network,
-     *  or `{ fail: 'message' }` to fail it as a network error. */
+    /** Called before each request or upload with (entry, options); return a response object
+     *  to answer it without the network, or `{ fail: 'message' }` to fail it as a network
+     *  error. */
     intercept: null,
 
     login({ success, fail }) {
@@ -39,24 +126,10 @@ function createFakeWx(options = {}) {
 
     request(opts) {
       const method = (opts.method || 'GET').toUpperCase();
-      const url = new URL(opts.url);
       const header = Object.assign({}, opts.header);
-      const entry = { method, url: opts.url, path: url.pathname, authorization: header.Authorization || null };
-      log.push(entry);
-
-      const intercepted = wx.intercept && wx.intercept(entry, opts);
-      if (intercepted) {
-        setImmediate(() => {
-          if (intercepted.fail) {
-            entry.statusCode = 0;
-            opts.fail && opts.fail({ errMsg: `request:fail ${intercepted.fail}` });
-          } else {
-            entry.statusCode = intercepted.statusCode;
-            opts.success && opts.success(Object.assign({ header: {}, cookies: [] }, intercepted));
-          }
-        });
-        return { abort() {} };
-      }
+      const entry = logEntry('request', method, opts.url, header);
+      entry.data = opts.data;
+      if (answerIntercepted(entry, opts, 'request')) return { abort() {} };
 
       let body;
       if (opts.data !== undefined && method !== 'GET') {
@@ -65,36 +138,64 @@ function createFakeWx(options = {}) {
           header['Content-Type'] = 'application/json';
         }
       }
-      const req = http.request(
-        url,
-        { method, headers: header, timeout: opts.timeout || 60000, agent: false },
-        (res) => {
-          const chunks = [];
-          res.on('data', (chunk) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let data = text;
-            // Like wx.request with dataType 'json': parse when it parses, else keep the text.
-            if ((opts.dataType || 'json') === 'json') {
-              try {
-                data = JSON.parse(text);
-              } catch (_) {
-                data = text;
-              }
-            }
-            entry.statusCode = res.statusCode;
-            opts.success && opts.success({ statusCode: res.statusCode, data, header: res.headers, cookies: [] });
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (error) => {
-        entry.statusCode = 0;
-        opts.fail && opts.fail({ errMsg: `request:fail ${error.message}` });
+      return send(entry, { method, header, body, timeout: opts.timeout }, opts, 'request', (raw, res) => {
+        // responseType 'arraybuffer' gives the bytes; otherwise text, parsed as JSON with
+        // dataType 'json' when it parses, as wx.request does.
+        if (opts.responseType === 'arraybuffer') {
+          return raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
+        }
+        const text = raw.toString('utf8');
+        if ((opts.dataType || 'json') !== 'json') return text;
+        try {
+          return JSON.parse(text);
+        } catch (_) {
+          return text;
+        }
       });
-      if (body !== undefined) req.write(body);
-      req.end();
-      return { abort: () => req.destroy() };
+    },
+
+    /**
+     * wx.uploadFile: a multipart/form-data POST of the file at `filePath` (a path on this disk,
+     * where WeChat would have a temporary file) under the field `name`, after any `formData`
+     * fields. As on WeChat, `data` in the answer is always the body as a string, the caller
+     * cannot set the Content-Type, and there is no response header.
+     */
+    uploadFile(opts) {
+      const header = {};
+      for (const [key, value] of Object.entries(opts.header || {})) {
+        if (key.toLowerCase() !== 'content-type') header[key] = value;
+      }
+      const entry = logEntry('upload', 'POST', opts.url, header);
+      entry.filePath = opts.filePath;
+      entry.name = opts.name;
+      if (answerIntercepted(entry, opts, 'uploadFile')) return { abort() {} };
+
+      let file;
+      try {
+        file = fs.readFileSync(opts.filePath);
+      } catch (error) {
+        entry.statusCode = 0;
+        setImmediate(() => opts.fail && opts.fail({ errMsg: `uploadFile:fail ${error.message}` }));
+        return { abort() {} };
+      }
+      const boundary = `----wxfake${crypto.randomBytes(12).toString('hex')}`;
+      const parts = [];
+      for (const [key, value] of Object.entries(opts.formData || {})) {
+        parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${key}"\r\n\r\n${value}\r\n`));
+      }
+      parts.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${opts.name}"; ` +
+            `filename="${path.basename(opts.filePath)}"\r\nContent-Type: ${contentTypeOf(opts.filePath)}\r\n\r\n`,
+        ),
+        file,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      );
+      header['Content-Type'] = `multipart/form-data; boundary=${boundary}`;
+      const body = Buffer.concat(parts);
+      return send(entry, { method: 'POST', header, body, timeout: opts.timeout }, opts, 'uploadFile', (raw) =>
+        raw.toString('utf8'),
+      );
     },
 
     getStorageSync: (key) => (storage.has(key) ? storage.get(key) : ''),
@@ -118,4 +219,15 @@ function createFakeWx(options = {}) {
   return wx;
 }
 
-module.exports = { createFakeWx };
+/**
+ * The number the fake WeChat in dev mode reveals for an unknown phone code: +86 138 followed by
+ * eight digits from SHA-256("wxlogin-fake-phone:" + code), as crates/fake-wechat/src/phone.rs
+ * computes it.
+ */
+function devPhoneNumber(code) {
+  const digest = crypto.createHash('sha256').update(`wxlogin-fake-phone:${code}`).digest();
+  const number = digest.readBigUInt64BE(0) % 100000000n;
+  return { countryCode: '86', pure: `138${number.toString().padStart(8, '0')}` };
+}
+
+module.exports = { createFakeWx, devPhoneNumber };

@@ -1,6 +1,7 @@
 // Drives mini program pages in Node: captures the options each page file passes to `Page(...)`,
 // makes an instance with data/setData, and renders the page's WXML with WeChat's own compiler
-// (wcc from miniprogram-compiler) so tests find and tap buttons as they are written in the WXML.
+// (wcc from miniprogram-compiler) so tests find and tap buttons, and fire the events of open-type
+// buttons and inputs, as they are written in the WXML.
 'use strict';
 
 const path = require('node:path');
@@ -87,9 +88,73 @@ function tap(page, label) {
   return page[handler]({ type: 'tap', currentTarget: { dataset: {} }, target: { dataset: {} } });
 }
 
+/** The one rendered node that `predicate` picks; `what` names it in the error. */
+function single(page, what, predicate) {
+  const found = findAll(render(page), predicate);
+  if (found.length !== 1) throw new Error(`expected one ${what}, found ${found.length}`);
+  return found[0];
+}
+
+/** The rendered button with `open-type="<openType>"` (wcc calls the attribute openType). */
+function openTypeButton(page, openType) {
+  return single(page, `open-type="${openType}" button`, (node) => node.tag === 'wx-button' && node.attr.openType === openType);
+}
+
+/** The rendered `<input type="<type>">`. */
+function input(page, type) {
+  return single(page, `<input type="${type}">`, (node) => node.tag === 'wx-input' && node.attr.type === type);
+}
+
+/**
+ * Fires `event` (`chooseavatar`, `blur`, ...) on a rendered node as the runtime would: nothing
+ * happens when it is disabled, otherwise its `bind<event>` handler runs with `detail`. Returns
+ * what the handler returned.
+ */
+function fire(page, node, event, detail) {
+  if (node.attr.disabled === true) return undefined;
+  const handler = node.attr[`bind${event}`];
+  if (typeof handler !== 'string') throw new Error(`<${node.tag}> has no bind${event}`);
+  if (typeof page[handler] !== 'function') throw new Error(`bind${event}="${handler}" is not a method of ${page.route}`);
+  const target = { dataset: {} };
+  return page[handler]({ type: event, detail: detail || {}, currentTarget: target, target });
+}
+
+/** The user picks an avatar: WeChat hands the page a temporary file. */
+function chooseAvatar(page, avatarUrl) {
+  return fire(page, openTypeButton(page, 'chooseAvatar'), 'chooseavatar', { avatarUrl });
+}
+
+/** The user types `value` into the nickname input, then leaves it (`blur`) or confirms it. */
+function enterNickname(page, value, how = 'blur') {
+  return fire(page, input(page, 'nickname'), how, { value });
+}
+
+/**
+ * The user answers the getPhoneNumber prompt: `{ code }` when they allow it, or what WeChat
+ * sends when they decline (`{ errMsg: 'getPhoneNumber:fail user deny' }`).
+ */
+function getPhoneNumber(page, detail) {
+  return fire(page, openTypeButton(page, 'getPhoneNumber'), 'getphonenumber', detail);
+}
+
 /** All text the page shows. */
 function shownText(page) {
   return textOf(render(page));
 }
 
-module.exports = { loadPage, render, button, tap, shownText, compiledTemplates };
+module.exports = {
+  loadPage,
+  render,
+  findAll,
+  textOf,
+  button,
+  tap,
+  openTypeButton,
+  input,
+  fire,
+  chooseAvatar,
+  enterNickname,
+  getPhoneNumber,
+  shownText,
+  compiledTemplates,
+};
