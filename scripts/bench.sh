@@ -99,8 +99,9 @@ done > "$work/refresh-tokens"
 TOKENS_FILE="$work/refresh-tokens" THREADS="$THREADS" \
   run "POST /api/auth/refresh (HS256)" -s scripts/bench/refresh.lua "$hs256"
 
-# /api/me: the three servers one after another, each with a token of its own.
-for name in unchecked hs256 eddsa; do
+# /api/me: the three servers in turn, twice, so that a drift of the machine during the run shows
+# up as a difference between rounds rather than between servers.
+for name in unchecked hs256 eddsa unchecked hs256 eddsa; do
   case "$name" in
     unchecked) port=$((PORT_BASE + 3)) label="GET /api/me (HS256, no revocation)" ;;
     hs256) port=$((PORT_BASE + 1)) label="GET /api/me (HS256)" ;;
