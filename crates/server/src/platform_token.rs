@@ -133,8 +133,9 @@ impl<'a> PlatformTokens<'a> {
     ) -> Result<SecretString, PlatformError> {
         let appid = self.wechat.appid();
         let mut tx = self.db.begin().await?;
-        sqlx::query(&format!("SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-            .execute(&mut *tx)
+        // set_config(.., true) is SET LOCAL with the value as a bound parameter.
+        sqlx::query!("SELECT set_config('lock_timeout', $1, true)", LOCK_TIMEOUT)
+            .fetch_one(&mut *tx)
             .await?;
         sqlx::query!(
             "SELECT pg_advisory_xact_lock(hashtextextended('wxlogin.wechat_access_token:' || $1, 0))",
