@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::wechat::WechatError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -19,8 +21,12 @@ pub enum ApiError {
     InvalidCode,
     #[error("WeChat blocked this user's login as high risk")]
     UserBlocked,
-    #[error("WeChat is rate limiting logins; retry later")]
-    RateLimited { retry_after: Duration },
+    /// Too many calls, ours or WeChat's; `reason` says whose.
+    #[error("{reason}")]
+    RateLimited {
+        retry_after: Duration,
+        reason: &'static str,
+    },
     #[error("WeChat is busy; retry shortly")]
     UpstreamBusy,
     #[error("WeChat could not be reached or answered unexpectedly")]
@@ -41,11 +47,6 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("the phone number code is invalid, expired or already used; ask the user to tap the button again")]
     InvalidPhoneCode,
-    #[error("{reason}")]
-    Throttled {
-        retry_after: Duration,
-        reason: &'static str,
-    },
     #[error("WeChat refuses the server's access token for now; retry later")]
     WechatTokenUnavailable,
     #[error("the server's session_key for this user is stale; call wx.login, then ask WeChat for the data again")]
@@ -70,7 +71,6 @@ impl ApiError {
             }
             Self::SessionKeyStale => StatusCode::CONFLICT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::WechatTokenUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::InvalidCode | Self::InvalidToken | Self::TokenReused => StatusCode::UNAUTHORIZED,
             Self::UserBlocked => StatusCode::FORBIDDEN,
@@ -101,12 +101,42 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::InvalidPhoneCode => "invalid_phone_code",
-            Self::Throttled { .. } => "rate_limited",
             Self::WechatTokenUnavailable => "wechat_token_unavailable",
             Self::SessionKeyStale => "session_key_stale",
             Self::InvalidEncryptedData(_) => "invalid_encrypted_data",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Internal(_) => "internal",
+        }
+    }
+}
+
+/// WeChat's per-API quotas are per minute; it gives no better hint.
+const WECHAT_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// What a WeChat failure means to the client. A handler maps the failures particular to its call
+/// first (a phone code is not a login code); everything else lands here.
+impl From<WechatError> for ApiError {
+    fn from(err: WechatError) -> Self {
+        match err {
+            WechatError::InvalidCode(_) => Self::InvalidCode,
+            WechatError::UserBlocked => Self::UserBlocked,
+            WechatError::RateLimited => Self::RateLimited {
+                retry_after: WECHAT_RETRY_AFTER,
+                reason: "WeChat is rate limiting this call; retry later",
+            },
+            WechatError::Busy { .. } => {
+                tracing::warn!(error = %err, "WeChat busy");
+                Self::UpstreamBusy
+            }
+            WechatError::BadCredentials { .. } => {
+                // Every call fails until an operator fixes WECHAT_APPID / WECHAT_SECRET.
+                tracing::error!(error = %err, "WeChat rejected the configured credentials");
+                Self::ServerMisconfigured
+            }
+            _ => {
+                tracing::warn!(error = %err, "WeChat call failed");
+                Self::UpstreamError
+            }
         }
     }
 }
@@ -139,7 +169,7 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static(r#"Bearer error="invalid_token""#),
                 );
             }
-            Self::RateLimited { retry_after } | Self::Throttled { retry_after, .. } => {
+            Self::RateLimited { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, retry_after.as_secs().max(1).into());
             }
             _ => {}

@@ -254,30 +254,7 @@ impl From<PlatformError> for ApiError {
             },
             PlatformError::TokenUnusable => ApiError::WechatTokenUnavailable,
             PlatformError::RefreshStalled => ApiError::UpstreamBusy,
-            PlatformError::Wechat(err) => platform_wechat_error(err),
-        }
-    }
-}
-
-/// How a failed platform call reaches the client. Errors particular to one call (an invalid
-/// phone code) are mapped by its handler before this.
-fn platform_wechat_error(err: WechatError) -> ApiError {
-    match err {
-        WechatError::RateLimited => ApiError::Throttled {
-            retry_after: Duration::from_secs(60),
-            reason: "WeChat is rate limiting this call; retry later",
-        },
-        WechatError::Busy { .. } => {
-            tracing::warn!(error = %err, "WeChat busy");
-            ApiError::UpstreamBusy
-        }
-        WechatError::BadCredentials { .. } => {
-            tracing::error!(error = %err, "WeChat rejected the configured credentials");
-            ApiError::ServerMisconfigured
-        }
-        _ => {
-            tracing::warn!(error = %err, "WeChat call failed");
-            ApiError::UpstreamError
+            PlatformError::Wechat(err) => err.into(),
         }
     }
 }

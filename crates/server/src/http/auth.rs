@@ -1,7 +1,5 @@
 //! `/api/auth/*`: logging in with a `wx.login()` code, refreshing, logging out.
 
-use std::time::Duration;
-
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::post;
@@ -18,10 +16,7 @@ use crate::sessions::{self, Rotation, Successor};
 use crate::state::AppState;
 use crate::tokens::TokenSubject;
 use crate::users::{self, LoginIdentity, NewSession};
-use crate::wechat::WechatError;
 
-/// WeChat's login quota is per minute; it gives no better hint.
-const RATE_LIMIT_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Enough to tell devices apart in the sessions list; longer user agents are cut.
 const MAX_USER_AGENT_CHARS: usize = 256;
 
@@ -68,11 +63,7 @@ async fn login(
 ) -> Result<Json<LoginResponse>, ApiError> {
     let code =
         LoginCode::parse(request.code).map_err(|err| ApiError::InvalidRequest(err.to_string()))?;
-    let session = state
-        .wechat
-        .code_to_session(&code)
-        .await
-        .map_err(wechat_error)?;
+    let session = state.wechat.code_to_session(&code).await?;
     let appid = state.wechat.appid();
     let sealed = state
         .sealer
@@ -196,32 +187,4 @@ fn token_pair(
 fn user_agent(headers: &HeaderMap) -> Option<String> {
     let agent = headers.get(header::USER_AGENT)?.to_str().ok()?.trim();
     (!agent.is_empty()).then(|| agent.chars().take(MAX_USER_AGENT_CHARS).collect())
-}
-
-/// Maps a WeChat failure to what the mini program should do about it.
-fn wechat_error(err: WechatError) -> ApiError {
-    match err {
-        WechatError::InvalidCode(_) => ApiError::InvalidCode,
-        WechatError::UserBlocked => ApiError::UserBlocked,
-        WechatError::RateLimited => ApiError::RateLimited {
-            retry_after: RATE_LIMIT_RETRY_AFTER,
-        },
-        WechatError::Busy { .. } => {
-            tracing::warn!(error = %err, "WeChat busy");
-            ApiError::UpstreamBusy
-        }
-        WechatError::BadCredentials { .. } => {
-            // Every login fails until an operator fixes WECHAT_APPID / WECHAT_SECRET.
-            tracing::error!(error = %err, "WeChat rejected the configured credentials");
-            ApiError::ServerMisconfigured
-        }
-        WechatError::Other { .. }
-        | WechatError::HttpStatus(_)
-        | WechatError::Malformed(_)
-        | WechatError::Timeout
-        | WechatError::Transport(_) => {
-            tracing::warn!(error = %err, "WeChat call failed");
-            ApiError::UpstreamError
-        }
-    }
 }

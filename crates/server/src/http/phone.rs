@@ -58,7 +58,7 @@ async fn bind_phone(
     if let Err(retry_after) =
         profile::take_phone_lookup(&state.db, user.id, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW).await?
     {
-        return Err(ApiError::Throttled {
+        return Err(ApiError::RateLimited {
             retry_after,
             reason: "too many phone number requests for this user; retry later",
         });
