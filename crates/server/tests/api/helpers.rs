@@ -199,6 +199,29 @@ impl TestApp {
         .await;
     }
 
+    /// `GET /api/auth/sessions` as the holder of `pair`; asserts 200.
+    pub async fn list_sessions(&self, pair: &Value) -> Value {
+        let response = self
+            .http
+            .get(self.url("/api/auth/sessions"))
+            .bearer_auth(token(pair, "access_token"))
+            .send()
+            .await
+            .expect("sessions request");
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// `DELETE /api/auth/sessions/{session}` as the holder of `pair`.
+    pub async fn end_session(&self, session: &str, pair: &Value) -> reqwest::Response {
+        self.http
+            .delete(self.url(&format!("/api/auth/sessions/{session}")))
+            .bearer_auth(token(pair, "access_token"))
+            .send()
+            .await
+            .expect("end session request")
+    }
+
     /// Asserts that the access token of `pair` still works (its refresh token is left unused).
     pub async fn assert_access_live(&self, pair: &Value) {
         assert_eq!(self.get_me(token(pair, "access_token")).await.status(), 200);

@@ -99,16 +99,7 @@ async fn the_sessions_list_shows_live_sessions_and_marks_the_current_one(db: PgP
     app.post_bearer("/api/auth/logout", token(&ended, "access_token"))
         .await;
 
-    let list: Value = app
-        .http
-        .get(app.url("/api/auth/sessions"))
-        .bearer_auth(token(&logins[0], "access_token"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.list_sessions(&logins[0]).await;
 
     let sessions = list["sessions"].as_array().unwrap();
     assert_eq!(
@@ -134,65 +125,31 @@ async fn a_session_can_be_ended_by_its_owner_and_never_by_another_user(db: PgPoo
     let mine = app.login_as("openid-owner").await;
     let my_other = app.login_as("openid-owner").await;
     let theirs = app.login_as("openid-intruder").await;
-    let sessions_of = |body: &Value| {
+    let session_of = |body: &Value| {
         crate::me::payload(token(body, "access_token"))["sid"]
             .as_str()
             .unwrap()
             .to_owned()
     };
-    let delete = |session: String, bearer: String| {
-        let app = &app;
-        async move {
-            app.http
-                .delete(app.url(&format!("/api/auth/sessions/{session}")))
-                .bearer_auth(bearer)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
 
     // Another user's session id is a 404, exactly like an unknown or malformed one.
-    let attempt = delete(
-        sessions_of(&mine),
-        token(&theirs, "access_token").to_owned(),
-    )
-    .await;
+    let attempt = app.end_session(&session_of(&mine), &theirs).await;
     assert_error(attempt, 404, "not_found").await;
     app.assert_access_live(&mine).await;
-    let unknown = delete(
-        "00000000-0000-4000-8000-000000000000".into(),
-        token(&theirs, "access_token").to_owned(),
-    )
-    .await;
+    let unknown = app
+        .end_session("00000000-0000-4000-8000-000000000000", &theirs)
+        .await;
     assert_error(unknown, 404, "not_found").await;
-    let malformed = delete(
-        "not-a-uuid".into(),
-        token(&theirs, "access_token").to_owned(),
-    )
-    .await;
+    let malformed = app.end_session("not-a-uuid", &theirs).await;
     assert_error(malformed, 404, "not_found").await;
-    let theirs_list: Value = app
-        .http
-        .get(app.url("/api/auth/sessions"))
-        .bearer_auth(token(&theirs, "access_token"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let theirs_list = app.list_sessions(&theirs).await;
     assert_eq!(
         theirs_list["sessions"].as_array().unwrap().len(),
         1,
         "only their own session"
     );
 
-    let ended = delete(
-        sessions_of(&my_other),
-        token(&mine, "access_token").to_owned(),
-    )
-    .await;
+    let ended = app.end_session(&session_of(&my_other), &mine).await;
     assert_eq!(ended.status(), 204);
     app.assert_pair_dead(&my_other).await;
     app.assert_access_live(&mine).await;
