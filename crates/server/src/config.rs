@@ -252,6 +252,15 @@ mod tests {
         assert_eq!(config.wechat.api_base, "https://api.weixin.qq.com");
         assert_eq!(config.wechat.timeout, Duration::from_millis(5_000));
         assert_eq!(config.access_token_ttl, Duration::from_secs(7_200));
+        assert_eq!(
+            config.refresh_token_ttl,
+            Duration::from_secs(30 * 24 * 3600)
+        );
+        assert_eq!(config.session_cache_ttl, Duration::from_secs(5));
+        assert_eq!(config.database_max_connections, 8);
+        assert!(matches!(config.signing, SigningConfig::Hs256 { .. }));
+        // Under HS256 the at-rest key comes from JWT_SECRET unless told otherwise.
+        assert_eq!(config.seal_secret.expose_secret(), SECRET);
     }
 
     #[test]
@@ -281,6 +290,11 @@ mod tests {
             ("WECHAT_TIMEOUT_MS", "0"),
             ("WECHAT_TIMEOUT_MS", "-5"),
             ("ACCESS_TOKEN_TTL", "2h"),
+            ("REFRESH_TOKEN_TTL", "0"),
+            ("SESSION_CACHE_TTL", "soon"),
+            ("DATABASE_MAX_CONNECTIONS", "0"),
+            ("DATABASE_MAX_CONNECTIONS", "99999999999"),
+            ("SESSION_KEY_SECRET", "too-short"),
             ("WECHAT_API_BASE", "ftp://example.com"),
         ] {
             assert_eq!(config_with(&[(name, value)]).unwrap_err().variable, name);
@@ -304,6 +318,31 @@ mod tests {
             config_with(&[("JWT_ALG", "RS256")]).unwrap_err().variable,
             "JWT_ALG"
         );
+    }
+
+    #[test]
+    fn eddsa_reads_pem_text_with_escaped_newlines_and_needs_its_own_seal_secret() {
+        use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+        use ed25519_dalek::pkcs8::EncodePrivateKey;
+
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let pem = key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+        // How a PEM usually arrives from a one-line .env entry.
+        let one_line = pem.trim().replace('\n', "\\n");
+        let eddsa = [("JWT_ALG", "EdDSA"), ("JWT_PRIVATE_KEY", one_line.as_str())];
+
+        let err = config_with(&eddsa).unwrap_err();
+        assert_eq!(err.variable, "SESSION_KEY_SECRET");
+
+        let seal = "a-separate-sealing-secret-of-32-bytes!";
+        let config = config_with(&[eddsa[0], eddsa[1], ("SESSION_KEY_SECRET", seal)]).unwrap();
+        let SigningConfig::EdDsa { current, previous } = &config.signing else {
+            panic!("EdDSA configured");
+        };
+        assert_eq!(current.0.to_bytes(), key.to_bytes());
+        assert!(previous.is_empty());
+        assert_eq!(config.seal_secret.expose_secret(), seal);
+        assert!(!format!("{config:?}").contains(one_line.as_str()));
     }
 
     #[test]
