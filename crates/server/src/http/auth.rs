@@ -184,7 +184,15 @@ fn token_pair(
     })
 }
 
+/// The device's User-Agent, for display only. Header bytes need not be ASCII (phones put model
+/// names in them), so they are read as UTF-8 leniently rather than dropped.
 fn user_agent(headers: &HeaderMap) -> Option<String> {
-    let agent = headers.get(header::USER_AGENT)?.to_str().ok()?.trim();
-    (!agent.is_empty()).then(|| agent.chars().take(MAX_USER_AGENT_CHARS).collect())
+    let raw = String::from_utf8_lossy(headers.get(header::USER_AGENT)?.as_bytes());
+    let agent: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_USER_AGENT_CHARS)
+        .collect();
+    (!agent.is_empty()).then_some(agent)
 }

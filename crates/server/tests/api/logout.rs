@@ -154,3 +154,40 @@ async fn a_session_can_be_ended_by_its_owner_and_never_by_another_user(db: PgPoo
     app.assert_pair_dead(&my_other).await;
     app.assert_access_live(&mine).await;
 }
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn a_long_user_agent_is_cut_and_a_missing_one_is_null(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let login_with = |agent: Option<String>| {
+        let app = &app;
+        async move {
+            let mut request = app
+                .http
+                .post(app.url("/api/auth/login"))
+                .json(&serde_json::json!({ "code": app.fake.issue_code("openid-agent") }));
+            if let Some(agent) = agent {
+                request = request.header("user-agent", agent);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    // reqwest sends no User-Agent unless told to.
+    let without = login_with(None).await;
+    let long = login_with(Some("码".repeat(300))).await;
+
+    let list = app.list_sessions(&long).await;
+    let agent_of = |current: bool| {
+        list["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["current"] == current)
+            .unwrap()["user_agent"]
+            .clone()
+    };
+    assert_eq!(agent_of(true), Value::String("码".repeat(256)));
+    assert_eq!(agent_of(false), Value::Null);
+    app.assert_access_live(&without).await;
+}
