@@ -46,6 +46,24 @@ function apiError(code, message, status) {
   return error;
 }
 
+/**
+ * `start` behind a gate: while one run is in flight, every caller gets that same promise; the
+ * next call after it settles starts a new run.
+ */
+function singleFlight(start) {
+  let flight = null;
+  return () => {
+    if (!flight) {
+      flight = start();
+      const settle = () => {
+        flight = null;
+      };
+      flight.then(settle, settle);
+    }
+    return flight;
+  };
+}
+
 function createAuth(options) {
   const opts = options || {};
   const wxApi = opts.wx || wx; // eslint-disable-line no-undef
@@ -54,9 +72,6 @@ function createAuth(options) {
   const renewThreshold = opts.renewThreshold === undefined ? DEFAULT_RENEW_THRESHOLD : opts.renewThreshold;
   const timeout = opts.timeout || DEFAULT_TIMEOUT_MS;
   const loadCore = opts.loadCore || core.load;
-
-  let loginFlight = null;
-  let renewFlight = null;
 
   // ---- storage ---------------------------------------------------------------------------
 
@@ -215,16 +230,7 @@ function createAuth(options) {
   }
 
   /** Log in with WeChat. Concurrent calls share one wx.login and one server call. */
-  function login() {
-    if (!loginFlight) {
-      loginFlight = loginOnce();
-      const settle = () => {
-        loginFlight = null;
-      };
-      loginFlight.then(settle, settle);
-    }
-    return loginFlight;
-  }
+  const login = singleFlight(loginOnce);
 
   // ---- renewal -------------------------------------------------------------------------------
 
@@ -244,6 +250,8 @@ function createAuth(options) {
     return accessToken();
   }
 
+  const renewShared = singleFlight(renewOnce);
+
   /**
    * A fresh access token in place of `stale`. Shared by every caller holding the same stale
    * token; a caller whose token was already replaced gets the replacement without a call.
@@ -251,14 +259,7 @@ function createAuth(options) {
   function renew(stale) {
     const current = accessToken();
     if (current && current !== stale) return Promise.resolve(current);
-    if (!renewFlight) {
-      renewFlight = renewOnce();
-      const settle = () => {
-        renewFlight = null;
-      };
-      renewFlight.then(settle, settle);
-    }
-    return renewFlight;
+    return renewShared();
   }
 
   /** After the server rejected `rejected`: one shared re-login, unless another caller did it. */
