@@ -134,9 +134,6 @@ async fn avatar(
 ) -> Result<Response, ApiError> {
     let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
     let etag = format!("\"{id}\"");
-    let avatar = profile::find_avatar(&state.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
     let cache_headers = [
         (
             header::CACHE_CONTROL,
@@ -155,9 +152,14 @@ async fn avatar(
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.split(',').any(|tag| tag.trim() == etag));
+    // What is served under an id never changes, so a client that names it already has it: no
+    // need to read the image from the database to say so.
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, cache_headers).into_response());
     }
+    let avatar = profile::find_avatar(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let content_type = HeaderValue::from_str(&avatar.content_type).map_err(ApiError::internal)?;
     Ok((
         cache_headers,

@@ -111,6 +111,23 @@ async fn an_avatar_is_stored_and_served_with_its_type_and_cache_headers(db: PgPo
         .await
         .unwrap();
     assert_eq!(revalidated.status(), 304);
+
+    // Revalidation is answered from the id alone, without reading the image: even once the row
+    // is gone, a client holding that image hears 304, while a fresh fetch finds nothing.
+    sqlx::query("DELETE FROM avatars")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let revalidated = app
+        .http
+        .get(app.url(&url))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), 304);
+    let fetched = app.http.get(app.url(&url)).send().await.unwrap();
+    assert_error(fetched, 404, "not_found").await;
 }
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
