@@ -170,12 +170,6 @@ fn ed25519_key(variable: &'static str, value: &str) -> Result<Ed25519Key, Config
         })
 }
 
-impl WechatConfig {
-    pub fn secret(&self) -> &str {
-        self.secret.expose_secret()
-    }
-}
-
 struct Vars<'a, F>(&'a F);
 
 impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {

@@ -1,8 +1,10 @@
-//! The one error type every handler returns, and how it reaches the client.
+//! The one error type every handler returns, how it reaches the client, and every conversion
+//! into it: the layers below report their own errors and never see this type.
 //!
 //! Each client-facing variant has a stable snake_case `code` the mini program switches on; the
 //! message is for humans and may change. Internal failures become an opaque 500 whose cause is
-//! logged here and never sent.
+//! logged here and never sent. `docs/error-codes.json` lists every code with its status; a test
+//! keeps it in step with this file, and the mini program's tests check it has text for each.
 
 use std::time::Duration;
 
@@ -11,6 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::domain::{NicknameError, WechatCodeError};
+use crate::services::access_token::PlatformError;
+use crate::wechat::crypto::CryptoError;
 use crate::wechat::WechatError;
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +146,60 @@ impl From<WechatError> for ApiError {
     }
 }
 
+impl From<PlatformError> for ApiError {
+    fn from(err: PlatformError) -> Self {
+        match err {
+            PlatformError::Database(err) => match &err {
+                // Another instance held the refresh lock too long: WeChat is slow, not us.
+                sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03") => {
+                    tracing::warn!("timed out waiting for another instance's token refresh");
+                    Self::UpstreamBusy
+                }
+                _ => err.into(),
+            },
+            PlatformError::TokenUnusable => Self::WechatTokenUnavailable,
+            PlatformError::RefreshStalled => Self::UpstreamBusy,
+            PlatformError::Wechat(err) => err.into(),
+        }
+    }
+}
+
+impl ApiError {
+    /// A failed phone number lookup: WeChat's "invalid code" is about the phone button's code
+    /// here, which the user gets again by tapping the button, not by logging in.
+    pub fn from_phone_lookup(err: PlatformError) -> Self {
+        match err {
+            PlatformError::Wechat(WechatError::InvalidCode(_)) => Self::InvalidPhoneCode,
+            other => other.into(),
+        }
+    }
+}
+
+impl From<WechatCodeError> for ApiError {
+    fn from(err: WechatCodeError) -> Self {
+        Self::InvalidRequest(err.to_string())
+    }
+}
+
+impl From<NicknameError> for ApiError {
+    fn from(err: NicknameError) -> Self {
+        Self::InvalidRequest(err.to_string())
+    }
+}
+
+/// Data the client sent that does not decrypt: the client's mistake, unless the server's
+/// session_key is to blame, which a new login cures.
+impl From<CryptoError> for ApiError {
+    fn from(err: CryptoError) -> Self {
+        tracing::debug!(error = %err, "encrypted data refused");
+        if err.means_stale_key() {
+            Self::SessionKeyStale
+        } else {
+            Self::InvalidEncryptedData(err.to_string())
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         match err {
@@ -190,5 +249,110 @@ impl std::fmt::Display for ErrorChain<'_> {
             source = cause.source();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of each variant. The match has no wildcard, so a new variant does not compile until
+    /// it is listed here, and so in `docs/error-codes.json`.
+    fn one_of_each() -> Vec<ApiError> {
+        let all = vec![
+            ApiError::InvalidRequest(String::new()),
+            ApiError::InvalidCode,
+            ApiError::UserBlocked,
+            ApiError::RateLimited {
+                retry_after: Duration::from_secs(1),
+                reason: "",
+            },
+            ApiError::UpstreamBusy,
+            ApiError::UpstreamError,
+            ApiError::ServerMisconfigured,
+            ApiError::InvalidToken,
+            ApiError::TokenReused,
+            ApiError::Unavailable,
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed,
+            ApiError::PayloadTooLarge,
+            ApiError::InvalidPhoneCode,
+            ApiError::WechatTokenUnavailable,
+            ApiError::SessionKeyStale,
+            ApiError::InvalidEncryptedData(String::new()),
+            ApiError::UnsupportedMediaType(String::new()),
+            ApiError::internal("x"),
+        ];
+        for error in &all {
+            match error {
+                ApiError::InvalidRequest(_)
+                | ApiError::InvalidCode
+                | ApiError::UserBlocked
+                | ApiError::RateLimited { .. }
+                | ApiError::UpstreamBusy
+                | ApiError::UpstreamError
+                | ApiError::ServerMisconfigured
+                | ApiError::InvalidToken
+                | ApiError::TokenReused
+                | ApiError::Unavailable
+                | ApiError::NotFound
+                | ApiError::MethodNotAllowed
+                | ApiError::PayloadTooLarge
+                | ApiError::InvalidPhoneCode
+                | ApiError::WechatTokenUnavailable
+                | ApiError::SessionKeyStale
+                | ApiError::InvalidEncryptedData(_)
+                | ApiError::UnsupportedMediaType(_)
+                | ApiError::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn codes_are_distinct_snake_case_and_listed_with_their_status() {
+        let errors = one_of_each();
+        let listed: Vec<(String, u16)> = serde_json::from_str::<Vec<serde_json::Value>>(
+            include_str!("../../../docs/error-codes.json"),
+        )
+        .expect("docs/error-codes.json is JSON")
+        .into_iter()
+        .map(|entry| {
+            (
+                entry["code"].as_str().expect("code").to_owned(),
+                entry["status"].as_u64().expect("status") as u16,
+            )
+        })
+        .collect();
+        let actual: Vec<(String, u16)> = errors
+            .iter()
+            .map(|e| (e.code().to_owned(), e.status().as_u16()))
+            .collect();
+        assert_eq!(
+            actual, listed,
+            "docs/error-codes.json must list every code, in order"
+        );
+
+        let mut codes: Vec<&str> = errors.iter().map(ApiError::code).collect();
+        for code in &codes {
+            assert!(
+                !code.is_empty()
+                    && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    && !code.starts_with('_')
+                    && !code.ends_with('_'),
+                "{code} is snake_case"
+            );
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), errors.len(), "codes are distinct");
+        for error in &errors {
+            let status = error.status().as_u16();
+            assert!(
+                (400..600).contains(&status),
+                "{} has an error status",
+                error.code()
+            );
+        }
     }
 }

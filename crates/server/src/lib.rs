@@ -3,24 +3,21 @@
 //! The binary is a thin shell over [`app`] and [`serve`]; tests build the very same router.
 
 pub mod config;
-pub mod domain;
-pub mod error;
-pub mod http;
-pub mod keys;
-pub mod platform_token;
-pub mod profile;
-pub mod sealing;
-pub mod session_cache;
-pub mod sessions;
+mod domain;
+mod error;
+mod http;
+mod keys;
+mod sealing;
+mod services;
 pub mod state;
+mod storage;
 pub mod telemetry;
-pub mod tokens;
-pub mod users;
-pub mod wechat;
+mod tokens;
+mod wechat;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -29,11 +26,17 @@ use tokio::net::TcpListener;
 
 use config::Config;
 use keys::SigningKeys;
-use sealing::SessionKeySealer;
-use session_cache::SessionCache;
+use services::access_token::PlatformTokens;
+use services::session_cache::SessionCache;
+use services::session_keys::SessionKeys;
+use services::sessions::Sessions;
 use state::{AppState, Services};
 use tokens::AccessTokens;
 use wechat::WechatClient;
+
+pub use sealing::SessionKeySealer;
+pub use storage::users::{find_by_unionid, User};
+pub use wechat::RetryPolicy;
 
 /// The schema, embedded so a deployed binary migrates its database on start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
@@ -48,16 +51,21 @@ pub fn app(state: AppState) -> Router {
 
 /// Builds the shared services from configuration and a database pool.
 pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Error> {
+    let session_cache = SessionCache::new(config.session_cache_ttl, Arc::new(Instant::now));
     Ok(AppState::new(Services {
-        db,
         wechat: WechatClient::new(config.wechat.clone())?,
         tokens: Arc::new(AccessTokens::new(
             SigningKeys::from_config(&config.signing),
             config.access_token_ttl,
         )),
-        sealer: SessionKeySealer::from_secret(&config.seal_secret),
-        sessions: Arc::new(SessionCache::new(config.session_cache_ttl)),
+        sessions: Arc::new(Sessions::new(db.clone(), session_cache)),
+        platform_tokens: Arc::new(PlatformTokens::new(db.clone())),
+        session_keys: SessionKeys::new(
+            db.clone(),
+            SessionKeySealer::from_secret(&config.seal_secret),
+        ),
         refresh_token_ttl: config.refresh_token_ttl,
+        db,
     }))
 }
 

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-use crate::sealing::SessionKeySealer;
-use crate::session_cache::SessionCache;
+use crate::services::access_token::PlatformTokens;
+use crate::services::session_keys::SessionKeys;
+use crate::services::sessions::Sessions;
 use crate::tokens::AccessTokens;
 use crate::wechat::{RetryPolicy, WechatClient};
 
@@ -17,11 +18,17 @@ pub struct AppState(Arc<Services>);
 
 #[derive(Clone)]
 pub struct Services {
+    /// For the tables no service owns more than a single query of (users, avatars, quotas).
     pub db: PgPool,
     pub wechat: WechatClient,
+    /// wxlogin's own access tokens (JWTs).
     pub tokens: Arc<AccessTokens>,
-    pub sealer: SessionKeySealer,
-    pub sessions: Arc<SessionCache>,
+    /// Sessions and their refresh tokens, with this instance's cache of them.
+    pub sessions: Arc<Sessions>,
+    /// WeChat's access token for this app, shared with every other instance.
+    pub platform_tokens: Arc<PlatformTokens>,
+    /// Users' WeChat session_keys, sealed at rest.
+    pub session_keys: SessionKeys,
     pub refresh_token_ttl: Duration,
 }
 

@@ -1,9 +1,13 @@
 //! Values that are valid by construction: parse once at the edge, trust afterwards.
 
-mod login_code;
 mod nickname;
+mod openid;
+mod phone_number;
 mod refresh_token;
+mod wechat_code;
 
-pub use login_code::LoginCode;
 pub use nickname::{Nickname, NicknameError};
+pub use openid::Openid;
+pub use phone_number::PhoneNumber;
 pub use refresh_token::{RefreshToken, RefreshTokenHash};
+pub use wechat_code::{WechatCode, WechatCodeError};

@@ -8,7 +8,6 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::sessions;
 use crate::state::AppState;
 
 /// A JSON body. The content type is not checked: WeChat's `wx.request` and many HTTP clients
@@ -56,7 +55,11 @@ impl FromRequestParts<AppState> for AuthUser {
             tracing::debug!(error = %err, "bearer token refused");
             ApiError::InvalidToken
         })?;
-        if !session_is_live(state, subject.session_id, subject.user_id).await? {
+        if !state
+            .sessions
+            .is_live(subject.session_id, subject.user_id)
+            .await?
+        {
             return Err(ApiError::InvalidToken);
         }
         tracing::Span::current().record("user.id", tracing::field::display(subject.user_id));
@@ -65,23 +68,6 @@ impl FromRequestParts<AppState> for AuthUser {
             session_id: subject.session_id,
         })
     }
-}
-
-/// Asks the cache first and the database only when the cache has no fresh answer.
-async fn session_is_live(
-    state: &AppState,
-    session_id: Uuid,
-    user_id: Uuid,
-) -> Result<bool, ApiError> {
-    if cfg!(feature = "bench-skip-session-check") {
-        return Ok(true);
-    }
-    if let Some(live) = state.sessions.get(session_id) {
-        return Ok(live);
-    }
-    let live = sessions::is_live(&state.db, session_id, user_id).await?;
-    state.sessions.put(session_id, live);
-    Ok(live)
 }
 
 /// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive

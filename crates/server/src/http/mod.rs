@@ -1,16 +1,14 @@
-//! The HTTP surface: each resource module owns its routes; this one merges them and adds the
-//! layers every request goes through.
+//! The HTTP surface: one module per path prefix owns its routes; this one merges them and adds
+//! the layers every request goes through.
 
 mod auth;
+mod avatars;
 mod extract;
 mod health;
 mod jwks;
 mod me;
-mod phone;
-mod profile;
-mod sessions;
 mod user_view;
-mod wechat_data;
+mod wechat;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::HeaderName;
@@ -35,10 +33,8 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(me::router())
-        .merge(profile::router())
-        .merge(phone::router())
-        .merge(wechat_data::router())
-        .merge(sessions::router())
+        .merge(avatars::router())
+        .merge(wechat::router())
         .merge(jwks::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

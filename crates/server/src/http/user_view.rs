@@ -4,7 +4,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::users::User;
+use crate::storage::users::User;
 
 #[derive(Debug, Serialize)]
 pub struct UserView {

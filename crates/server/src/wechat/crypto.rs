@@ -1,5 +1,4 @@
-//! WeChat's encrypted user data (`wx.getWeRunData`, `wx.getShareInfo`, ...) and the old `rawData`
-//! signature.
+//! WeChat's encrypted user data (`wx.getWeRunData`, `wx.getShareInfo`, ...).
 //!
 //! Pure functions, no I/O. The data is AES-128-CBC under the user's session_key with PKCS#7
 //! padding, and every field travels as standard base64. The errors are told apart because the
@@ -17,8 +16,6 @@ use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockDecryptMut, KeyIvInit};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
-use sha1::{Digest, Sha1};
-use subtle::ConstantTimeEq;
 
 const BLOCK: usize = 16;
 
@@ -113,21 +110,6 @@ pub fn decrypt_user_data(
         Some(owner) if owner != appid => Err(CryptoError::ForeignWatermark),
         Some(_) => Ok(object),
     }
-}
-
-/// Checks the old `rawData` signature: `signature == hex(sha1(rawData + session_key))`,
-/// compared in constant time so that a caller cannot learn the expected value byte by byte.
-pub fn verify_raw_data_signature(
-    raw_data: &str,
-    session_key: &SecretString,
-    signature: &str,
-) -> bool {
-    let mut hasher = Sha1::new();
-    hasher.update(raw_data.as_bytes());
-    hasher.update(session_key.expose_secret().as_bytes());
-    let expected = hex::encode(hasher.finalize());
-    let given = signature.to_ascii_lowercase();
-    expected.as_bytes().ct_eq(given.as_bytes()).into()
 }
 
 #[cfg(test)]
@@ -298,37 +280,5 @@ mod tests {
             decrypt_user_data(&key(), &array, IV, APPID),
             Err(CryptoError::NotAnObject)
         );
-    }
-
-    #[test]
-    fn raw_data_signatures_verify_only_when_exact() {
-        let raw = r#"{"nickName":"Band","gender":1}"#;
-        let mut hasher = Sha1::new();
-        hasher.update(format!("{raw}{KEY}"));
-        let good = hex::encode(hasher.finalize());
-        assert!(verify_raw_data_signature(raw, &key(), &good));
-        assert!(verify_raw_data_signature(raw, &key(), &good.to_uppercase()));
-        assert!(!verify_raw_data_signature(raw, &key(), &good[..39]));
-        assert!(!verify_raw_data_signature(raw, &key(), ""));
-        assert!(!verify_raw_data_signature(
-            r#"{"nickName":"Band","gender":2}"#,
-            &key(),
-            &good
-        ));
-        assert!(!verify_raw_data_signature(
-            raw,
-            &SecretString::from("AAAAAAAAAAAAAAAAAAAAAA=="),
-            &good
-        ));
-    }
-
-    #[test]
-    fn raw_data_signature_matches_a_known_sha1() {
-        // sha1("abc") is the FIPS 180 test vector; rawData "ab" with key "c" hashes the same.
-        assert!(verify_raw_data_signature(
-            "ab",
-            &SecretString::from("c"),
-            "a9993e364706816aba3e25717850c26c9cd0d89d"
-        ));
     }
 }

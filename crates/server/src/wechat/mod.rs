@@ -1,8 +1,9 @@
-//! The client for WeChat's server API.
+//! The client for WeChat's server API: HTTP calls and nothing else.
 //!
-//! WeChat reports errors inside HTTP 200 answers, often labelled `text/plain`; this module reads
-//! every body as JSON whatever its headers say and turns `errcode`s into [`WechatError`]s. A 200
-//! is never taken for a success on its own.
+//! Every answer goes through one reader ([`response`]), which knows WeChat's habit of reporting
+//! errors in HTTP 200 answers labelled `text/plain`. Which access token a call carries, and when
+//! to get a new one, is decided by [`crate::services::access_token`]; what is stored is decided
+//! by the services that call this client.
 //!
 //! The app secret travels in WeChat's query strings, so no URL built here may reach a log line or
 //! an error message: transport errors are stripped of their URL before they leave this module.
@@ -10,6 +11,7 @@
 pub mod crypto;
 mod jscode2session;
 mod platform;
+mod response;
 mod retry;
 
 use std::time::Duration;
@@ -17,13 +19,13 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::config::WechatConfig;
+use crate::domain::Openid;
 
-pub use platform::{session_signature, PhoneInfo, StableToken};
 pub use retry::RetryPolicy;
 
 /// What WeChat says about a login code.
 pub struct WechatSession {
-    pub openid: String,
+    pub openid: Openid,
     pub unionid: Option<String>,
     pub session_key: SecretString,
 }
@@ -78,12 +80,6 @@ pub struct WechatClient {
     http: reqwest::Client,
     config: WechatConfig,
     retry: RetryPolicy,
-    /// Lets one request of this process at a time refresh the access token, so that the others
-    /// wait here instead of each holding a database connection while waiting for the
-    /// cross-instance lock. It guards when this process's last refresh failed, so that callers
-    /// queued behind a failure fail fast instead of each waiting for WeChat in turn (see
-    /// [`crate::platform_token`]).
-    refresh_gate: std::sync::Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl WechatClient {
@@ -97,7 +93,6 @@ impl WechatClient {
             http,
             config,
             retry: RetryPolicy::default(),
-            refresh_gate: Default::default(),
         })
     }
 
@@ -108,24 +103,5 @@ impl WechatClient {
 
     pub fn appid(&self) -> &str {
         &self.config.appid
-    }
-
-    /// Held while this process refreshes the access token; holds when the last refresh failed.
-    pub(crate) async fn refresh_gate(
-        &self,
-    ) -> tokio::sync::MutexGuard<'_, Option<std::time::Instant>> {
-        self.refresh_gate.lock().await
-    }
-}
-
-/// Classifies a WeChat `errcode` that is not 0.
-fn classify(errcode: i64, errmsg: String) -> WechatError {
-    match errcode {
-        40029 | 40163 => WechatError::InvalidCode(errcode),
-        40226 => WechatError::UserBlocked,
-        45011 => WechatError::RateLimited,
-        -1 => WechatError::Busy { attempts: 1 },
-        40013 | 40125 | 41002 | 41004 => WechatError::BadCredentials { errcode, errmsg },
-        _ => WechatError::Other { errcode, errmsg },
     }
 }

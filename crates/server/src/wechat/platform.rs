@@ -2,7 +2,7 @@
 //! checksession and resetusersessionkey.
 //!
 //! These calls only talk to WeChat. Which token to use, and when to get a new one, is decided by
-//! [`crate::platform_token`]. The access token travels in query strings like the app secret does,
+//! [`crate::services::access_token`]. The access token travels in query strings like the app secret does,
 //! so the same rule holds: no URL built here reaches a log line or an error.
 
 use hmac::{Hmac, Mac};
@@ -12,7 +12,9 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
 
-use super::{classify, WechatClient, WechatError};
+use super::response::read_answer;
+use super::{WechatClient, WechatError};
+use crate::domain::{Openid, PhoneNumber, WechatCode};
 
 /// WeChat's answer for a checksession or reset signed with a key it no longer accepts.
 const ERR_INVALID_SIGNATURE: i64 = 87009;
@@ -23,22 +25,13 @@ pub struct StableToken {
     pub expires_in: u64,
 }
 
-/// A phone number as WeChat vouches for it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct PhoneInfo {
-    #[serde(rename = "purePhoneNumber")]
-    pub pure_phone_number: String,
-    #[serde(rename = "countryCode")]
-    pub country_code: String,
-}
-
-/// The errcode and errmsg every WeChat answer may carry next to its data.
+/// `phone_info` as WeChat sends it; parsed into a [`PhoneNumber`] before it leaves this module.
 #[derive(Deserialize)]
-struct Status {
-    #[serde(default)]
-    errcode: i64,
-    #[serde(default)]
-    errmsg: String,
+struct PhoneInfo {
+    #[serde(rename = "purePhoneNumber")]
+    pure_phone_number: String,
+    #[serde(rename = "countryCode")]
+    country_code: String,
 }
 
 impl WechatError {
@@ -76,7 +69,7 @@ impl WechatClient {
                     .http
                     .post(format!("{}/cgi-bin/stable_token", self.config.api_base))
                     .body(body.to_string());
-                read(request).await
+                read_answer(request).await
             })
             .await?;
         match (answer.access_token, answer.expires_in) {
@@ -96,14 +89,14 @@ impl WechatClient {
     pub async fn phone_number(
         &self,
         token: &SecretString,
-        code: &str,
-        openid: &str,
-    ) -> Result<PhoneInfo, WechatError> {
+        code: &WechatCode,
+        openid: &Openid,
+    ) -> Result<PhoneNumber, WechatError> {
         #[derive(Deserialize)]
         struct Answer {
             phone_info: Option<PhoneInfo>,
         }
-        let body = json!({ "code": code, "openid": openid }).to_string();
+        let body = json!({ "code": code.as_str(), "openid": openid.as_str() }).to_string();
         let answer: Answer = self
             .retry
             .run(|| async {
@@ -115,20 +108,21 @@ impl WechatClient {
                     ))
                     .query(&[("access_token", token.expose_secret())])
                     .body(body.clone());
-                read(request).await
+                read_answer(request).await
             })
             .await?;
-        answer
+        let info = answer
             .phone_info
-            .filter(|info| !info.pure_phone_number.is_empty())
-            .ok_or_else(|| WechatError::Malformed("success without phone_info".into()))
+            .ok_or_else(|| WechatError::Malformed("success without phone_info".into()))?;
+        PhoneNumber::parse(info.pure_phone_number, info.country_code)
+            .map_err(|err| WechatError::Malformed(err.to_string()))
     }
 
     /// `GET /wxa/checksession`: whether WeChat still accepts `session_key` for `openid`.
     pub async fn check_session(
         &self,
         token: &SecretString,
-        openid: &str,
+        openid: &Openid,
         session_key: &SecretString,
     ) -> Result<bool, WechatError> {
         let signature = session_signature(session_key);
@@ -152,7 +146,7 @@ impl WechatClient {
     pub async fn reset_session_key(
         &self,
         token: &SecretString,
-        openid: &str,
+        openid: &Openid,
         session_key: &SecretString,
     ) -> Result<Option<SecretString>, WechatError> {
         #[derive(Deserialize)]
@@ -184,7 +178,7 @@ impl WechatClient {
         &self,
         path: &str,
         token: &SecretString,
-        openid: &str,
+        openid: &Openid,
         signature: &str,
     ) -> Result<T, WechatError> {
         let request = self
@@ -192,17 +186,17 @@ impl WechatClient {
             .get(format!("{}{path}", self.config.api_base))
             .query(&[
                 ("access_token", token.expose_secret()),
-                ("openid", openid),
+                ("openid", openid.as_str()),
                 ("signature", signature),
                 ("sig_method", "hmac_sha256"),
             ]);
-        read(request).await
+        read_answer(request).await
     }
 }
 
 /// The user-state signature WeChat asks for: lowercase hex HMAC-SHA256 of the request body (the
 /// empty string for a GET), keyed with the session_key's base64 text itself, not its bytes.
-pub fn session_signature(session_key: &SecretString) -> String {
+fn session_signature(session_key: &SecretString) -> String {
     signature_over(session_key, b"")
 }
 
@@ -211,23 +205,6 @@ fn signature_over(session_key: &SecretString, body: &[u8]) -> String {
         .expect("HMAC takes a key of any length");
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
-}
-
-/// Sends `request` and reads WeChat's answer: HTTP 200 and a JSON body whatever its content
-/// type, with `errcode` 0 or absent.
-async fn read<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<T, WechatError> {
-    let response = request.send().await?;
-    let status = response.status();
-    if status != reqwest::StatusCode::OK {
-        return Err(WechatError::HttpStatus(status.as_u16()));
-    }
-    let body = response.bytes().await?;
-    let head: Status = serde_json::from_slice(&body)
-        .map_err(|err| WechatError::Malformed(format!("not JSON: {err}")))?;
-    if head.errcode != 0 {
-        return Err(classify(head.errcode, head.errmsg));
-    }
-    serde_json::from_slice(&body).map_err(|err| WechatError::Malformed(err.to_string()))
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! `/api/auth/*`: logging in with a `wx.login()` code, refreshing, logging out.
+//! `/api/auth/login`, `/refresh`, `/logout` and `/logout-all`: trading a `wx.login()` code for
+//! tokens, renewing them, and ending sessions.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -8,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::user_view::UserView;
-use super::{ApiJson, AuthUser};
-use crate::domain::{LoginCode, RefreshToken};
+use crate::domain::{RefreshToken, WechatCode};
 use crate::error::ApiError;
-use crate::sessions::{self, Rotation, Successor};
+use crate::http::user_view::UserView;
+use crate::http::{ApiJson, AuthUser};
 use crate::state::AppState;
+use crate::storage::login::{LoginIdentity, NewSession};
+use crate::storage::sessions::{Rotation, Successor};
 use crate::tokens::TokenSubject;
-use crate::users::{self, LoginIdentity, NewSession};
 
 /// Enough to tell devices apart in the sessions list; longer user agents are cut.
 const MAX_USER_AGENT_CHARS: usize = 256;
@@ -61,19 +62,18 @@ async fn login(
     headers: HeaderMap,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let code =
-        LoginCode::parse(request.code).map_err(|err| ApiError::InvalidRequest(err.to_string()))?;
+    let code = WechatCode::parse(request.code)?;
     let session = state.wechat.code_to_session(&code).await?;
     let appid = state.wechat.appid();
     let sealed = state
-        .sealer
+        .session_keys
         .seal(&session.session_key, appid, &session.openid);
     let session_id = Uuid::new_v4();
     let refresh_token = RefreshToken::generate();
     let now = OffsetDateTime::now_utc();
-    let record = users::record_login(
-        &state.db,
-        &LoginIdentity {
+    let record = state
+        .sessions
+        .open(&LoginIdentity {
             appid,
             openid: &session.openid,
             unionid: session.unionid.as_deref(),
@@ -84,9 +84,8 @@ async fn login(
                 refresh_token_hash: &refresh_token.hash(),
                 expires_at: now + state.refresh_token_ttl,
             },
-        },
-    )
-    .await?;
+        })
+        .await?;
     tracing::Span::current().record("user.id", tracing::field::display(record.user.id));
     let subject = TokenSubject {
         user_id: record.user.id,
@@ -119,15 +118,16 @@ async fn refresh(
     let presented = RefreshToken::parse(&request.refresh_token).ok_or(ApiError::InvalidToken)?;
     let successor = RefreshToken::generate();
     let now = OffsetDateTime::now_utc();
-    let rotation = sessions::rotate(
-        &state.db,
-        &presented.hash(),
-        Successor {
-            hash: &successor.hash(),
-            expires_at: now + state.refresh_token_ttl,
-        },
-    )
-    .await?;
+    let rotation = state
+        .sessions
+        .rotate(
+            &presented.hash(),
+            Successor {
+                hash: &successor.hash(),
+                expires_at: now + state.refresh_token_ttl,
+            },
+        )
+        .await?;
     match rotation {
         Rotation::Rotated {
             user_id,
@@ -141,7 +141,7 @@ async fn refresh(
             Ok(Json(token_pair(&state, subject, successor, now)?))
         }
         Rotation::Refused => Err(ApiError::InvalidToken),
-        Rotation::Reused => {
+        Rotation::Reused { .. } => {
             tracing::warn!("a used refresh token came back; its session is revoked");
             Err(ApiError::TokenReused)
         }
@@ -151,17 +151,19 @@ async fn refresh(
 /// Ends the session the token belongs to: its refresh token stops working, and its access tokens
 /// are refused at once here and within the session cache TTL everywhere else.
 async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<StatusCode, ApiError> {
-    sessions::revoke(&state.db, auth.session_id, auth.user_id, "logout").await?;
-    state.sessions.put(auth.session_id, false);
+    state
+        .sessions
+        .revoke(auth.session_id, auth.user_id, "logout")
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Ends every session of the user, on every device.
 async fn logout_all(State(state): State<AppState>, auth: AuthUser) -> Result<StatusCode, ApiError> {
-    let ended = sessions::revoke_all(&state.db, auth.user_id, "logout-all").await?;
-    for session_id in ended {
-        state.sessions.put(session_id, false);
-    }
+    state
+        .sessions
+        .revoke_all(auth.user_id, "logout-all")
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

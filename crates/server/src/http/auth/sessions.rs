@@ -8,9 +8,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::AuthUser;
 use crate::error::ApiError;
-use crate::sessions;
+use crate::http::AuthUser;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -40,7 +39,7 @@ async fn list(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> Result<Json<SessionList>, ApiError> {
-    let rows = sessions::list_live(&state.db, auth.user_id).await?;
+    let rows = state.sessions.list_live(auth.user_id).await?;
     let sessions = rows
         .into_iter()
         .map(|row| SessionView {
@@ -62,9 +61,12 @@ async fn end(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
-    if !sessions::revoke(&state.db, id, auth.user_id, "ended from the sessions list").await? {
+    let ended = state
+        .sessions
+        .revoke(id, auth.user_id, "ended from the sessions list")
+        .await?;
+    if !ended {
         return Err(ApiError::NotFound);
     }
-    state.sessions.put(id, false);
     Ok(StatusCode::NO_CONTENT)
 }

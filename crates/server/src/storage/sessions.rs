@@ -1,5 +1,10 @@
 //! The `sessions` and `refresh_tokens` tables: rotation, reuse detection, revocation.
 //!
+//! A login inserts a session and its first refresh token in its one statement
+//! ([`super::login::record`]); everything after that is done here. Only
+//! [`crate::services::sessions`] calls this module, so that every revocation also reaches this
+//! instance's session cache.
+//!
 //! A session is one login on one device. Its refresh tokens form a chain: each refresh uses up
 //! the presented token and adds its successor. A used token that comes back after the grace
 //! period is a replay, by a thief or by a client that lost track, and ends the session so
@@ -29,12 +34,12 @@ pub struct SessionRow {
 /// What presenting a refresh token led to.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Rotation {
-    /// The token was live; it is now used up and `successor` stands in its place.
+    /// The token was live; it is now used up and the successor stands in its place.
     Rotated { user_id: Uuid, session_id: Uuid },
     /// Unknown, expired, of an ended session, or used moments ago by a request that won a race.
     Refused,
     /// Used before, outside the grace period: the session has just been revoked.
-    Reused,
+    Reused { session_id: Uuid },
 }
 
 /// The successor a rotation stores.
@@ -87,7 +92,9 @@ pub async fn rotate(
         )
         .await?;
         tx.commit().await?;
-        return Ok(Rotation::Reused);
+        return Ok(Rotation::Reused {
+            session_id: token.session_id,
+        });
     }
     sqlx::query!(
         r#"

@@ -1,65 +1,31 @@
-//! The profile a user fills in: `PATCH /api/me` (nickname), `POST /api/me/avatar` (the file from
-//! `<button open-type="chooseAvatar">`, sent by `wx.uploadFile`), and `GET /avatars/{id}`.
+//! `POST /api/me/avatar`: the file from `<button open-type="chooseAvatar">`, sent by
+//! `wx.uploadFile`. It is served by [`crate::http::avatars`].
 //!
 //! An avatar's type is decided by its magic bytes, never by its name or the client's content
-//! type, and it is served back with that type and `nosniff`, so an upload can never become a
-//! page or a script.
+//! type, so an upload can never become a page or a script.
 
-use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::StatusCode;
+use axum::routing::post;
 use axum::{Json, Router};
-use serde::Deserialize;
-use uuid::Uuid;
 
-use super::user_view::UserView;
-use super::{ApiJson, AuthUser};
-use crate::domain::Nickname;
 use crate::error::ApiError;
-use crate::profile;
+use crate::http::user_view::UserView;
+use crate::http::AuthUser;
+use crate::services::profile;
 use crate::state::AppState;
 
 /// The largest avatar accepted.
-pub const MAX_AVATAR_BYTES: usize = 1024 * 1024;
+const MAX_AVATAR_BYTES: usize = 1024 * 1024;
 /// Room for the multipart envelope and any form fields `wx.uploadFile` adds.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
-/// An avatar's URL changes with every upload, so what is served under one never changes.
-const AVATAR_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
-
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/me", patch(update_profile))
-        .route(
-            "/api/me/avatar",
-            post(upload_avatar).layer(DefaultBodyLimit::max(MAX_AVATAR_BYTES + MULTIPART_OVERHEAD)),
-        )
-        .route("/avatars/{id}", get(avatar))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProfilePatch {
-    nickname: Option<String>,
-}
-
-async fn update_profile(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    ApiJson(patch): ApiJson<ProfilePatch>,
-) -> Result<Json<UserView>, ApiError> {
-    let raw = patch
-        .nickname
-        .ok_or_else(|| ApiError::InvalidRequest("`nickname` is required".into()))?;
-    let nickname =
-        Nickname::parse(&raw).map_err(|err| ApiError::InvalidRequest(err.to_string()))?;
-    let user = profile::set_nickname(&state.db, auth.user_id, &nickname)
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
-    Ok(Json(user.into()))
+    Router::new().route(
+        "/api/me/avatar",
+        post(upload_avatar).layer(DefaultBodyLimit::max(MAX_AVATAR_BYTES + MULTIPART_OVERHEAD)),
+    )
 }
 
 async fn upload_avatar(
@@ -118,55 +84,13 @@ fn multipart_error(err: MultipartError) -> ApiError {
 }
 
 /// The image type, by magic bytes.
-pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+fn image_type(bytes: &[u8]) -> Option<&'static str> {
     match bytes {
         [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some("image/png"),
         [0xFF, 0xD8, 0xFF, ..] => Some("image/jpeg"),
         [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
         _ => None,
     }
-}
-
-async fn avatar(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
-    let etag = format!("\"{id}\"");
-    let cache_headers = [
-        (
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(AVATAR_CACHE_CONTROL),
-        ),
-        (
-            header::ETAG,
-            HeaderValue::from_str(&etag).expect("a quoted uuid is a valid header value"),
-        ),
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
-    ];
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.split(',').any(|tag| tag.trim() == etag));
-    // What is served under an id never changes, so a client that names it already has it: no
-    // need to read the image from the database to say so.
-    if matches {
-        return Ok((StatusCode::NOT_MODIFIED, cache_headers).into_response());
-    }
-    let avatar = profile::find_avatar(&state.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let content_type = HeaderValue::from_str(&avatar.content_type).map_err(ApiError::internal)?;
-    Ok((
-        cache_headers,
-        [(header::CONTENT_TYPE, content_type)],
-        Body::from(avatar.bytes),
-    )
-        .into_response())
 }
 
 #[cfg(test)]

@@ -1,32 +1,22 @@
-//! The `users` and `wechat_sessions` tables.
+//! The one statement a login writes: the user, their newest session_key, the new session and its
+//! first refresh token, in a single round trip.
 //!
-//! Functions here take any executor, so callers decide what runs in one transaction. Nothing
-//! here ever selects `session_key_sealed` next to user data.
+//! This is the only place outside their owners that writes `wechat_sessions`, `sessions` and
+//! `refresh_tokens`, and it only inserts: the rows' later life belongs to
+//! [`super::wechat_sessions`] and [`super::sessions`]. A login is the hottest write path, and one
+//! statement is atomic without a transaction and costs one round trip instead of four.
 
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::RefreshTokenHash;
-
-/// A user as clients may see them.
-#[derive(Debug, Clone)]
-pub struct User {
-    pub id: Uuid,
-    pub openid: String,
-    pub unionid: Option<String>,
-    pub nickname: Option<String>,
-    pub avatar_url: Option<String>,
-    pub phone: Option<String>,
-    pub phone_country_code: Option<String>,
-    pub created_at: OffsetDateTime,
-    pub last_login_at: OffsetDateTime,
-}
+use super::users::{query_with_user_columns, user_from_record, User};
+use crate::domain::{Openid, RefreshTokenHash};
 
 /// Who logged in, as WeChat vouched for them, and the session the login opens.
 pub struct LoginIdentity<'a> {
     pub appid: &'a str,
-    pub openid: &'a str,
+    pub openid: &'a Openid,
     pub unionid: Option<&'a str>,
     /// The newest session_key, already sealed by [`crate::sealing`].
     pub sealed_session_key: &'a [u8],
@@ -50,16 +40,15 @@ pub struct LoginRecord {
 /// Creates the user on first login or stamps a returning one, stores the newest session_key, and
 /// opens the login's session with its first refresh token.
 ///
-/// One statement, so it is atomic without a transaction and costs one round trip: a failure
-/// leaves no user without a session, and no session without its user. Concurrent
-/// first logins of one person meet on the (appid, openid) unique key: one inserts, the others
-/// turn into updates of that row, and all of them succeed. `xmax = 0` holds only for a row this
-/// statement inserted, which is how `new_user` is told apart.
-pub async fn record_login(
+/// A failure leaves no user without a session, and no session without its user. Concurrent first
+/// logins of one person meet on the (appid, openid) unique key: one inserts, the others turn into
+/// updates of that row, and all of them succeed. `xmax = 0` holds only for a row this statement
+/// inserted, which is how `new_user` is told apart.
+pub async fn record(
     db: impl PgExecutor<'_>,
     login: &LoginIdentity<'_>,
 ) -> Result<LoginRecord, sqlx::Error> {
-    let row = sqlx::query!(
+    let row = query_with_user_columns!(
         r#"
         WITH upserted AS (
             INSERT INTO users (appid, openid, unionid)
@@ -69,9 +58,7 @@ pub async fn record_login(
                     updated_at = now(),
                     -- A unionid appears once the app is bound to an Open Platform account.
                     unionid = COALESCE(EXCLUDED.unionid, users.unionid)
-            RETURNING id, openid, unionid, nickname, avatar_url, phone, phone_country_code,
-                      created_at,
-                      last_login_at, (xmax = 0) AS inserted
+            RETURNING *, (xmax = 0) AS inserted
         ), stored_key AS (
             INSERT INTO wechat_sessions (user_id, session_key_sealed)
             SELECT id, $4 FROM upserted
@@ -86,13 +73,10 @@ pub async fn record_login(
             INSERT INTO refresh_tokens (token_hash, session_id, expires_at)
             SELECT $8, id, $7 FROM new_session
         )
-        SELECT id AS "id!", openid AS "openid!", unionid, nickname, avatar_url, phone,
-               phone_country_code, created_at AS "created_at!", last_login_at AS "last_login_at!",
-               inserted AS "inserted!"
-        FROM upserted
-        "#,
+        SELECT inserted AS "inserted!","#,
+        "FROM upserted",
         login.appid,
-        login.openid,
+        login.openid.as_str(),
         login.unionid,
         login.sealed_session_key,
         login.session.id,
@@ -104,31 +88,6 @@ pub async fn record_login(
     .await?;
     Ok(LoginRecord {
         new_user: row.inserted,
-        user: User {
-            id: row.id,
-            openid: row.openid,
-            unionid: row.unionid,
-            nickname: row.nickname,
-            avatar_url: row.avatar_url,
-            phone: row.phone,
-            phone_country_code: row.phone_country_code,
-            created_at: row.created_at,
-            last_login_at: row.last_login_at,
-        },
+        user: user_from_record!(row),
     })
-}
-
-pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as!(
-        User,
-        r#"
-        SELECT id, openid, unionid, nickname, avatar_url, phone, phone_country_code, created_at,
-               last_login_at
-        FROM users
-        WHERE id = $1
-        "#,
-        id
-    )
-    .fetch_optional(db)
-    .await
 }

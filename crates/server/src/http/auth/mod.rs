@@ -1,0 +1,17 @@
+//! `/api/auth/*`: tokens (login, refresh, logout), the sessions list, and the server's WeChat
+//! session_key for the signed-in user.
+
+mod session_key;
+mod sessions;
+mod tokens;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(tokens::router())
+        .merge(sessions::router())
+        .merge(session_key::router())
+}

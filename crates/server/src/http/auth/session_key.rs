@@ -1,0 +1,75 @@
+//! `/api/auth/session-key`: whether WeChat still accepts the session_key the server holds for
+//! the signed-in user, and `/api/auth/session-key/reset` to replace it.
+//!
+//! The key is opened by [`crate::services::session_keys`] and used at once; it never reaches a
+//! response or a log line.
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::http::AuthUser;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/session-key", get(check_session_key))
+        .route("/api/auth/session-key/reset", post(reset_session_key))
+}
+
+/// `{"valid": bool}`: whether WeChat still accepts the session_key the server holds. When it
+/// does not, data the client gets from WeChat will not decrypt here until it logs in again.
+#[tracing::instrument(skip_all, fields(user.id = %auth.user_id))]
+async fn check_session_key(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<Value>, ApiError> {
+    let held = state
+        .session_keys
+        .held(auth.user_id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    let Some(key) = held.session_key else {
+        return Ok(Json(json!({ "valid": false })));
+    };
+    let valid = state
+        .platform_tokens
+        .call(&state.wechat, |token| {
+            let (wechat, openid, key) = (&state.wechat, &held.openid, &key);
+            async move { wechat.check_session(&token, openid, key).await }
+        })
+        .await?;
+    Ok(Json(json!({ "valid": valid })))
+}
+
+/// Has WeChat replace the user's session_key and keeps the new one, for when the current one may
+/// have leaked. WeChat needs a signature made with the current key, so a key that is already
+/// stale cannot be reset this way: that answers 409 `session_key_stale`, and a new wx.login is
+/// the cure. The client's own `wx.checkSession` turns false afterwards, so it logs in again.
+#[tracing::instrument(skip_all, fields(user.id = %auth.user_id))]
+async fn reset_session_key(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<Value>, ApiError> {
+    let held = state
+        .session_keys
+        .held(auth.user_id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    let key = held.session_key.ok_or(ApiError::SessionKeyStale)?;
+    let fresh = state
+        .platform_tokens
+        .call(&state.wechat, |token| {
+            let (wechat, openid, key) = (&state.wechat, &held.openid, &key);
+            async move { wechat.reset_session_key(&token, openid, key).await }
+        })
+        .await?
+        .ok_or(ApiError::SessionKeyStale)?;
+    state
+        .session_keys
+        .replace(auth.user_id, state.wechat.appid(), &held.openid, &fresh)
+        .await?;
+    Ok(Json(json!({ "reset": true })))
+}

