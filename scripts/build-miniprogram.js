@@ -11,8 +11,9 @@
 // fails when anything differs from what is in miniprogram/ (the wasm is compared decompressed,
 // so a different brotli in another Node version does not count as a change).
 //
-// Why each step exists is in ../shared/WASM.md's recipe; in short, WeChat on iOS rejects modules
-// that use post-MVP features, and its runtime has no WebAssembly, TextDecoder or fetch.
+// Why each step exists, in short: WeChat on iOS rejects modules that use post-MVP features
+// (hence the MVP target features and wasm-opt's lowering), and its runtime has no WebAssembly,
+// TextDecoder or fetch (hence the shim in wasm/shim.js).
 'use strict';
 
 const { spawnSync } = require('node:child_process');
