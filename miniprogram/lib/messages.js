@@ -1,7 +1,8 @@
 // What the user reads for each error code the kit can reject with. Pages show
 // `messageFor(error)`, or `messageFor(error, overrides)` where a code means something more
 // precise in that place (an `invalid_request` for a nickname is about the nickname). Codes are
-// the server's `error.code` plus the kit's own `network_error` and `wx_login_failed`.
+// the server's `error.code` plus the kit's own `network_error` and `wx_login_failed`; every code
+// in docs/error-codes.json needs a text here (test/messages.test.js checks).
 'use strict';
 
 const MESSAGES = {
@@ -16,11 +17,16 @@ const MESSAGES = {
   server_misconfigured: '服务暂时不可用，请稍后再试',
   unavailable: '服务暂时不可用，请稍后再试',
   internal: '服务暂时不可用，请稍后再试',
+  // The app asked for something this server does not have or does not allow: an app newer or
+  // older than the server.
+  not_found: '请求的内容不存在，请更新小程序后重试',
+  method_not_allowed: '暂不支持该操作，请更新小程序后重试',
   token_reused: '登录已失效，请重新登录',
   invalid_request: '提交的内容不符合要求，请检查后重试',
   invalid_phone_code: '手机号授权已失效，请重新点击获取手机号',
   wechat_token_unavailable: '暂时无法连接微信接口，请稍后重试',
   session_key_stale: '微信登录状态已过期，请重新登录后再试',
+  invalid_encrypted_data: '微信数据校验失败，请重新授权后再试',
   unsupported_media_type: '仅支持 PNG、JPEG 或 WebP 格式的图片',
   payload_too_large: '图片太大，请选择 1 MB 以内的图片',
   // The page's own: WeChat gave no phone code for a reason other than the user declining.

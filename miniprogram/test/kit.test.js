@@ -14,8 +14,10 @@ const suite = serverSuite({ accessTokenTtl: TTL });
 const { serverTest, usePagesWith } = suite;
 const { WXWebAssembly } = suite.runtime;
 
-const { createFakeWx } = require('../testing/fake-wx.js');
+const { query } = require('../testing/database.js');
+const { createFakeWx, devOpenid } = require('../testing/fake-wx.js');
 const pages = require('../testing/pages.js');
+const { loadReferenceCore } = require('../testing/runtime.js');
 const authModule = require('../lib/auth.js');
 const core = require('../lib/core.js');
 const { MESSAGES } = require('../lib/messages.js');
@@ -35,13 +37,18 @@ function skewedClock() {
   return clock;
 }
 
+/** A JWT-shaped token with `claims` (an object, or raw JSON text) that no server signed. */
+function unsignedToken(claims) {
+  const b64 = (text) => Buffer.from(text).toString('base64url');
+  const header = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const payload = b64(typeof claims === 'string' ? claims : JSON.stringify(claims));
+  return `${header}.${payload}.${crypto.randomBytes(32).toString('base64url')}`;
+}
+
 /** A token the wasm core reads as fresh for a year but that no server signed. */
 function forgedToken() {
-  const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: '1', iat: now, exp: now + 31536000, iss: 'wxlogin' })}.${crypto
-    .randomBytes(32)
-    .toString('base64url')}`;
+  return unsignedToken({ sub: '1', iat: now, exp: now + 31536000, iss: 'wxlogin' });
 }
 
 // ---- pages ---------------------------------------------------------------------------------
@@ -71,6 +78,7 @@ serverTest('tapping 授权登录 stores the tokens and the home page shows the u
   await home.onLoad();
   assert.equal(home.data.error, '');
   const user = wx.getStorageSync(STORAGE_KEYS.user);
+  assert.equal(user.openid, devOpenid(wx.codePrefix), 'the user WeChat named');
   assert.equal(home.data.user.id, user.id);
   const shown = pages.shownText(home);
   assert.ok(shown.includes(user.openid), `the openid is shown: ${shown}`);
@@ -105,7 +113,8 @@ serverTest('a rate-limited login says when to try again', async () => {
   await assert.rejects(auth.login(), (error) => {
     assert.equal(error.code, 'rate_limited');
     assert.equal(error.status, 429);
-    assert.ok(error.retryAfter > 0, `retryAfter ${error.retryAfter}`);
+    // WeChat's quotas are per minute, so the server asks for a minute.
+    assert.equal(error.retryAfter, 60);
     return true;
   });
 });
@@ -121,13 +130,22 @@ serverTest('a network failure shows the network message', async () => {
 
 // ---- the kit -------------------------------------------------------------------------------
 
+serverTest('the server keeps its users in a database of the tests\' own, not DATABASE_URL\'s', async () => {
+  const { wx, auth } = setup();
+  const user = await auth.login();
+  const { databaseUrl } = suite.servers;
+  assert.notEqual(new URL(databaseUrl).pathname, new URL(process.env.DATABASE_URL).pathname);
+  const rows = query(databaseUrl, 'SELECT openid FROM users WHERE id = $1', [user.id]);
+  assert.deepEqual(rows, [{ openid: devOpenid(wx.codePrefix) }]);
+});
+
 serverTest('concurrent login() calls share one wx.login', async () => {
   const { wx, auth } = setup();
   const users = await Promise.all([auth.login(), auth.login(), auth.login()]);
   assert.equal(wx.codes.length, 1);
   assert.equal(wx.calls('/api/auth/login').length, 1);
-  assert.deepEqual(users[0], users[2]);
-  assert.equal(users[0].openid.length > 0, true);
+  assert.equal(users[0].openid, devOpenid(wx.codePrefix));
+  assert.deepEqual(users, [users[0], users[0], users[0]], 'all three get that one login\'s user');
 });
 
 serverTest('request() logs in first when there is no token, then sends the bearer token', async () => {
@@ -176,8 +194,7 @@ for (const [direction, skew] of [['ahead', 86400], ['behind', -86400]]) {
     clock.skew = skew + TTL - 60; // an hour later, on the same wrong clock
     await auth.request({ url: '/api/me' });
     const renewals = wx.log.slice(4).map((entry) => entry.path);
-    assert.equal(renewals.length, 2, `one renewal, then the request: ${renewals}`);
-    assert.notEqual(renewals[0], '/api/me');
+    assert.deepEqual(renewals, ['/api/auth/refresh', '/api/me'], 'one renewal, then the request');
   });
 }
 
@@ -245,6 +262,8 @@ serverTest('concurrent 401s share one re-login', async () => {
   const results = await Promise.all(Array.from({ length: 5 }, () => auth.request({ url: '/api/me' })));
   assert.ok(results.every((res) => res.statusCode === 200));
   assert.equal(wx.codes.length, 1);
+  const statuses = wx.calls('/api/me').map((entry) => entry.statusCode);
+  assert.deepEqual(statuses.sort(), [200, 200, 200, 200, 200, 401, 401, 401, 401, 401], 'five rejected, five retried');
 });
 
 serverTest('a server that keeps answering 401 gets one retry, never a loop', async () => {
@@ -262,13 +281,14 @@ serverTest('a server that keeps answering 401 gets one retry, never a loop', asy
 serverTest('errors carry the server error code and HTTP status', async () => {
   const { wx, auth } = setup();
   await auth.login();
-  await assert.rejects(auth.request({ url: '/api/nothing-here' }), (error) => {
-    assert.equal(error.status, 404);
-    assert.equal(typeof error.code, 'string');
+  await assert.rejects(auth.request({ url: '/api/nothing-here' }), { code: 'not_found', status: 404 });
+  await assert.rejects(auth.request({ url: '/api/me', method: 'DELETE' }), { code: 'method_not_allowed', status: 405 });
+  wx.intercept = () => ({ fail: 'timeout' });
+  await assert.rejects(auth.request({ url: '/api/me' }), (error) => {
+    assert.equal(error.code, 'network_error');
+    assert.equal(error.status, undefined, 'no HTTP status: nothing came back');
     return true;
   });
-  wx.intercept = () => ({ fail: 'timeout' });
-  await assert.rejects(auth.request({ url: '/api/me' }), { code: 'network_error' });
 });
 
 serverTest('an unreadable stored token is replaced, not sent', async () => {
@@ -276,7 +296,8 @@ serverTest('an unreadable stored token is replaced, not sent', async () => {
   wx.setStorageSync(STORAGE_KEYS.accessToken, 'not-a-jwt');
   const res = await auth.request({ url: '/api/me' });
   assert.equal(res.statusCode, 200);
-  assert.ok(wx.log.every((entry) => entry.authorization !== 'Bearer not-a-jwt'));
+  assert.deepEqual(wx.log.map((entry) => entry.path), ['/api/auth/login', '/api/me'], 'a login first');
+  assert.equal(wx.log[1].authorization, `Bearer ${wx.getStorageSync(STORAGE_KEYS.accessToken)}`);
 });
 
 serverTest('logout() clears storage and resolves even when the network fails', async () => {
@@ -341,6 +362,58 @@ serverTest('the wasm core reads the tokens the server issues as the server means
 
 test('the kit uses the wasm core that ships (not a stand-in)', async () => {
   const checks = await core.load();
-  assert.equal(typeof checks.shouldRenew, 'function');
-  assert.ok(WXWebAssembly.stats.instantiations <= 1);
+  const exp = 1700000000;
+  // One module was instantiated, the file the build ships...
+  const { loaded } = WXWebAssembly.stats;
+  assert.deepEqual(loaded.map((module) => module.path), ['/wasm/wxlogin_core_bg.wasm.br']);
+  // ...and the kit's checks run in it: the glue copies each token into the instance's memory
+  // before calling in, so a token checked by anything else would not be there.
+  const marker = unsignedToken({ exp, jti: crypto.randomUUID() });
+  assert.equal(checks.readExpiry(marker), exp);
+  assert.ok(Buffer.from(loaded[0].instance.exports.memory.buffer).includes(marker), 'the token reached the module');
+
+  // They answer as the shipped module does when run the ordinary way, at the boundaries and on
+  // the inputs it refuses (a stand-in would differ somewhere here).
+  const reference = await loadReferenceCore();
+  const tokens = [
+    unsignedToken({ exp }),
+    unsignedToken({ exp, name: '微信用户 😀' }),
+    unsignedToken({ exp: 0 }),
+    unsignedToken({ exp: -1 }),
+    unsignedToken({ exp: 2 ** 53 }),
+    unsignedToken({ exp: 1e20 }),
+    unsignedToken({ exp: exp + 0.5 }),
+    unsignedToken({ exp: String(exp) }),
+    unsignedToken({ sub: '1' }),
+    unsignedToken(`{"exp":${exp},"exp":${exp}}`),
+    unsignedToken('not json'),
+    'only.two',
+    '',
+  ];
+  const outcome = (call) => {
+    try {
+      return call();
+    } catch (error) {
+      return `throws ${error.code}`;
+    }
+  };
+  for (const token of tokens) {
+    assert.equal(outcome(() => checks.readExpiry(token)), outcome(() => reference.readExpiry(token)), token);
+    for (const offset of [-301, -300, -299.5, -1, -0.5, 0, 0.5, 1, 300]) {
+      for (const margin of [0, 300, -5]) {
+        const now = exp + offset;
+        const why = `${token} at exp${offset >= 0 ? '+' : ''}${offset}, margin ${margin}`;
+        for (const check of ['isExpired', 'shouldRenew']) {
+          const kit = outcome(() => checks[check](token, now, margin));
+          assert.equal(kit, outcome(() => reference[check](token, now, margin)), `${check}: ${why}`);
+        }
+      }
+    }
+  }
+  // The boundaries themselves, so that the comparison above is not between two wrong answers.
+  assert.equal(checks.shouldRenew(tokens[0], exp - 300, 300), true);
+  assert.equal(checks.shouldRenew(tokens[0], exp - 301, 300), false);
+  assert.equal(checks.isExpired(tokens[0], exp, 0), true);
+  assert.equal(checks.isExpired(tokens[0], exp - 1, 0), false);
+  assert.equal(WXWebAssembly.stats.instantiations, 1, 'the reference did not go through WXWebAssembly');
 });

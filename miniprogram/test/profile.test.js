@@ -223,8 +223,9 @@ serverTest('uploadFile() parses the JSON answer and surfaces error codes', async
   const { auth } = setup();
   const res = await auth.uploadFile({ url: '/api/me/avatar', filePath: tempFile('a.png', PNG) });
   assert.equal(res.statusCode, 200);
-  assert.equal(typeof res.data, 'object', 'data is parsed, not the string wx.uploadFile gives');
-  assert.match(res.data.avatar_url, /^\/avatars\//);
+  // Parsed, not the string wx.uploadFile gives: the user, as GET /api/me has it now.
+  assert.deepEqual(res.data, await me(auth));
+  assert.match(res.data.avatar_url, /^\/avatars\/[0-9a-f-]{36}$/);
   assert.equal(auth.url(res.data.avatar_url), `${suite.servers.apiBase}${res.data.avatar_url}`);
 
   await assert.rejects(auth.uploadFile({ url: '/api/me/avatar', filePath: tempFile('a.txt', 'hello') }), {

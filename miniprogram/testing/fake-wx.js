@@ -4,10 +4,10 @@
 // in-memory and inspectable.
 //
 // Codes: the fake WeChat (FAKE_WECHAT_DEV=1) maps `label:anything` to an openid derived from the
-// label, and `err<errcode>:anything` to that WeChat errcode. `codePrefix` picks the user.
-// getPhoneNumber codes come from the page's button, not from `wx`: tests make them up, and the
-// fake WeChat in dev mode accepts any unknown one once (`err<errcode>:anything` fails with that
-// errcode), revealing the number `devPhoneNumber(code)` computes.
+// label (`devOpenid(label)`), and `err<errcode>:anything` to that WeChat errcode. `codePrefix`
+// picks the user. getPhoneNumber codes come from the page's button, not from `wx`: tests make
+// them up, and the fake WeChat in dev mode accepts any unknown one once (`err<errcode>:anything`
+// fails with that errcode), revealing the number `devPhoneNumber(code)` computes.
 'use strict';
 
 const crypto = require('node:crypto');
@@ -230,4 +230,14 @@ function devPhoneNumber(code) {
   return { countryCode: '86', pure: `138${number.toString().padStart(8, '0')}` };
 }
 
-module.exports = { createFakeWx, devPhoneNumber };
+/**
+ * The openid the fake WeChat in dev mode gives for a login code `label:anything`: "o" followed by
+ * the first 27 characters of base64url(SHA-256("wxlogin-fake-openid:" + label)), as
+ * crates/fake-wechat/src/codes.rs computes it.
+ */
+function devOpenid(label) {
+  const digest = crypto.createHash('sha256').update(`wxlogin-fake-openid:${label}`).digest();
+  return `o${digest.toString('base64url').slice(0, 27)}`;
+}
+
+module.exports = { createFakeWx, devOpenid, devPhoneNumber };

@@ -2,14 +2,17 @@
 //
 // Builds both binaries first (a no-op when they are current, so a stale binary is never tested),
 // unless WXLOGIN_BIN_DIR points at prebuilt ones. Needs a Postgres in DATABASE_URL (`just test`
-// provides it). Each binary prints one line with its address once it is listening; nothing here
-// waits on a timer.
+// provides it); the server gets a fresh database of its own on that Postgres, dropped again by
+// stop(). Each binary prints one line with its address once it is listening; nothing here waits
+// on a timer.
 'use strict';
 
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const readline = require('node:readline');
+
+const { createTestDatabase } = require('./database.js');
 
 const REPO = path.resolve(__dirname, '..', '..');
 const BIN_DIR = process.env.WXLOGIN_BIN_DIR || path.join(REPO, 'target', 'debug');
@@ -55,24 +58,32 @@ function start(bin, env) {
 }
 
 /**
- * The fake WeChat and a wxlogin server wired to it. `accessTokenTtl` is in seconds.
- * Resolves with { apiBase, wechatBase, stop() }.
+ * The fake WeChat and a wxlogin server wired to it, on a database of their own. `accessTokenTtl`
+ * is in seconds. Resolves with { apiBase, wechatBase, databaseUrl, stop() }.
  */
 async function startServers({ accessTokenTtl = 3600 } = {}) {
   buildBinaries();
   for (const bin of ['wxlogin-server', 'fake-wechat']) {
     if (!fs.existsSync(path.join(BIN_DIR, bin))) throw new Error(`${path.join(BIN_DIR, bin)} is missing`);
   }
-  const wechat = start('fake-wechat', {
-    FAKE_WECHAT_ADDR: '127.0.0.1:0',
-    FAKE_WECHAT_APPID: APPID,
-    FAKE_WECHAT_SECRET: SECRET,
-    FAKE_WECHAT_DEV: '1',
-  });
-  const stopAll = [wechat.child];
+  const database = createTestDatabase(process.env.DATABASE_URL);
+  const children = [];
+  // The processes go first, so that the server has closed its connections when the drop comes.
+  const stopAll = async () => {
+    await stop(children);
+    database.drop();
+  };
   try {
+    const wechat = start('fake-wechat', {
+      FAKE_WECHAT_ADDR: '127.0.0.1:0',
+      FAKE_WECHAT_APPID: APPID,
+      FAKE_WECHAT_SECRET: SECRET,
+      FAKE_WECHAT_DEV: '1',
+    });
+    children.push(wechat.child);
     const wechatBase = await wechat.address;
     const server = start('wxlogin-server', {
+      DATABASE_URL: database.url,
       LISTEN_ADDR: '127.0.0.1:0',
       WECHAT_APPID: APPID,
       WECHAT_SECRET: SECRET,
@@ -80,11 +91,14 @@ async function startServers({ accessTokenTtl = 3600 } = {}) {
       JWT_SECRET: 'miniprogram-tests-jwt-secret-0123456789abcdef',
       ACCESS_TOKEN_TTL: String(accessTokenTtl),
     });
-    stopAll.push(server.child);
+    children.push(server.child);
     const apiBase = await server.address;
-    return { apiBase, wechatBase, stop: () => stop(stopAll) };
+    return { apiBase, wechatBase, databaseUrl: database.url, stop: stopAll };
   } catch (error) {
-    await stop(stopAll);
+    // The start failure is what to report; a failed cleanup only adds to it.
+    await stopAll().catch((cleanup) => {
+      error.message += `\n(and dropping database ${database.name} failed: ${cleanup.message})`;
+    });
     throw error;
   }
 }

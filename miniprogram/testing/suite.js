@@ -1,7 +1,7 @@
-// What every server-backed test file sets up: the phone-like runtime, a real wxlogin server and
-// the fake WeChat started once for the file, a test that fails in CI when they cannot run (a
-// skipped suite would look like a pass), fresh users, and the app-wide kit pointed at a fake `wx`
-// for the page tests.
+// What every server-backed test file sets up: the phone-like runtime, a real wxlogin server (on a
+// fresh database of its own) and the fake WeChat started once for the file, a test that fails in
+// CI when they cannot run (a skipped suite would look like a pass), fresh users, and the app-wide
+// kit pointed at a fake `wx` for the page tests.
 //
 // Call `serverSuite()` at the top of a test file, before requiring anything from miniprogram/.
 'use strict';

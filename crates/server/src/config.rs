@@ -57,6 +57,10 @@ pub struct WechatConfig {
     pub secret: SecretString,
     pub api_base: String,
     pub timeout: Duration,
+    /// Tries in all, the first included, while WeChat answers "system busy" (errcode -1).
+    pub busy_attempts: u32,
+    /// The cap of the first backoff after "system busy"; each later one doubles.
+    pub busy_backoff: Duration,
 }
 
 /// A configuration problem, with the variable it concerns.
@@ -98,6 +102,12 @@ impl Config {
                 secret: vars.required("WECHAT_SECRET")?.into(),
                 api_base: vars.url("WECHAT_API_BASE", "https://api.weixin.qq.com")?,
                 timeout: Duration::from_millis(vars.positive("WECHAT_TIMEOUT_MS", 5_000)?),
+                busy_attempts: u32::try_from(vars.positive("WECHAT_BUSY_ATTEMPTS", 3)?)
+                    .map_err(|_| ConfigError {
+                        variable: "WECHAT_BUSY_ATTEMPTS",
+                        problem: "is too large".into(),
+                    })?,
+                busy_backoff: Duration::from_millis(vars.positive("WECHAT_BUSY_BACKOFF_MS", 100)?),
             },
             signing,
             seal_secret: seal_secret.into(),

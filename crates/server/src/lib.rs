@@ -36,7 +36,6 @@ use wechat::WechatClient;
 
 pub use sealing::SessionKeySealer;
 pub use storage::users::{find_by_unionid, User};
-pub use wechat::RetryPolicy;
 
 /// The schema, embedded so a deployed binary migrates its database on start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");

@@ -10,13 +10,12 @@ use crate::services::access_token::PlatformTokens;
 use crate::services::session_keys::SessionKeys;
 use crate::services::sessions::Sessions;
 use crate::tokens::AccessTokens;
-use crate::wechat::{RetryPolicy, WechatClient};
+use crate::wechat::WechatClient;
 
 /// Cheap to clone: axum clones the state for every request.
 #[derive(Clone)]
 pub struct AppState(Arc<Services>);
 
-#[derive(Clone)]
 pub struct Services {
     /// For the tables no service owns more than a single query of (users, avatars, quotas).
     pub db: PgPool,
@@ -37,12 +36,6 @@ impl AppState {
         Self(Arc::new(services))
     }
 
-    /// The same services with another retry policy for WeChat's "system busy".
-    pub fn with_wechat_retry(self, retry: RetryPolicy) -> Self {
-        let mut services = Arc::unwrap_or_clone(self.0);
-        services.wechat = services.wechat.with_retry(retry);
-        Self::new(services)
-    }
 }
 
 impl Deref for AppState {

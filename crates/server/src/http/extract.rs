@@ -62,7 +62,7 @@ impl FromRequestParts<AppState> for AuthUser {
         {
             return Err(ApiError::InvalidToken);
         }
-        tracing::Span::current().record("user.id", tracing::field::display(subject.user_id));
+        super::record_user(subject.user_id);
         Ok(Self {
             user_id: subject.user_id,
             session_id: subject.session_id,

@@ -31,7 +31,6 @@ struct EncryptedData {
     iv: String,
 }
 
-#[tracing::instrument(skip_all, fields(user.id = %auth.user_id))]
 async fn decrypt(
     State(state): State<AppState>,
     auth: AuthUser,

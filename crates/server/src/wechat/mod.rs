@@ -21,7 +21,7 @@ use secrecy::SecretString;
 use crate::config::WechatConfig;
 use crate::domain::Openid;
 
-pub use retry::RetryPolicy;
+use retry::RetryPolicy;
 
 /// What WeChat says about a login code.
 pub struct WechatSession {
@@ -91,14 +91,12 @@ impl WechatClient {
             .build()?;
         Ok(Self {
             http,
+            retry: RetryPolicy {
+                attempts: config.busy_attempts,
+                base_delay: config.busy_backoff,
+            },
             config,
-            retry: RetryPolicy::default(),
         })
-    }
-
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
     }
 
     pub fn appid(&self) -> &str {

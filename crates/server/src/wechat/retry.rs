@@ -11,21 +11,13 @@ use rand::Rng;
 
 use super::WechatError;
 
+/// Set by `WECHAT_BUSY_ATTEMPTS` and `WECHAT_BUSY_BACKOFF_MS`.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     /// Tries in all, the first included.
     pub attempts: u32,
     /// The cap of the first backoff; each later one doubles.
     pub base_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            attempts: 3,
-            base_delay: Duration::from_millis(100),
-        }
-    }
 }
 
 impl RetryPolicy {

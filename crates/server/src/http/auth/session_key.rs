@@ -21,7 +21,6 @@ pub fn router() -> Router<AppState> {
 
 /// `{"valid": bool}`: whether WeChat still accepts the session_key the server holds. When it
 /// does not, data the client gets from WeChat will not decrypt here until it logs in again.
-#[tracing::instrument(skip_all, fields(user.id = %auth.user_id))]
 async fn check_session_key(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -48,7 +47,6 @@ async fn check_session_key(
 /// have leaked. WeChat needs a signature made with the current key, so a key that is already
 /// stale cannot be reset this way: that answers 409 `session_key_stale`, and a new wx.login is
 /// the cure. The client's own `wx.checkSession` turns false afterwards, so it logs in again.
-#[tracing::instrument(skip_all, fields(user.id = %auth.user_id))]
 async fn reset_session_key(
     State(state): State<AppState>,
     auth: AuthUser,

@@ -56,7 +56,6 @@ struct TokenPair {
 ///
 /// Order matters: nothing is written and no token is signed until WeChat has vouched for the
 /// code, so every error path leaves no user behind and hands out nothing.
-#[tracing::instrument(skip_all, fields(user.id))]
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -86,7 +85,7 @@ async fn login(
             },
         })
         .await?;
-    tracing::Span::current().record("user.id", tracing::field::display(record.user.id));
+    crate::http::record_user(record.user.id);
     let subject = TokenSubject {
         user_id: record.user.id,
         session_id,
@@ -104,7 +103,6 @@ struct RefreshRequest {
 }
 
 /// Rotates a refresh token: the presented one is used up, a new pair comes back.
-#[tracing::instrument(skip_all, fields(user.id))]
 async fn refresh(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<RefreshRequest>,
@@ -133,7 +131,7 @@ async fn refresh(
             user_id,
             session_id,
         } => {
-            tracing::Span::current().record("user.id", tracing::field::display(user_id));
+            crate::http::record_user(user_id);
             let subject = TokenSubject {
                 user_id,
                 session_id,

@@ -38,7 +38,6 @@ struct PhoneRequest {
     change: bool,
 }
 
-#[tracing::instrument(skip_all, fields(user.id = %auth.user_id))]
 async fn bind_phone(
     State(state): State<AppState>,
     auth: AuthUser,

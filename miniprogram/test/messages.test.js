@@ -1,0 +1,36 @@
+// Every error code the server can send (docs/error-codes.json) and the kit's own have a text in
+// lib/messages.js, so a page never falls back to showing the user a raw code.
+'use strict';
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const test = require('node:test');
+
+const { MESSAGES, messageFor } = require('../lib/messages.js');
+
+const SERVER_CODES = JSON.parse(
+  fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', 'error-codes.json'), 'utf8'),
+).map((entry) => entry.code);
+/** The failures that never reach the server (see lib/auth.js). */
+const KIT_CODES = ['network_error', 'wx_login_failed'];
+
+/** A message a user can read: a string with some Chinese in it. */
+function isChineseText(text) {
+  return typeof text === 'string' && /\p{Script=Han}/u.test(text);
+}
+
+test('docs/error-codes.json lists the server codes, each once', () => {
+  // An unreadable or emptied list would make the next test pass without checking anything.
+  assert.ok(SERVER_CODES.length > 0);
+  for (const code of SERVER_CODES) assert.match(code, /^[a-z]+(_[a-z]+)*$/);
+  assert.equal(new Set(SERVER_CODES).size, SERVER_CODES.length);
+});
+
+test('every code the kit can reject with has a Chinese message', () => {
+  const codes = SERVER_CODES.concat(KIT_CODES);
+  // All the missing ones in one failure, by name.
+  const missing = codes.filter((code) => !Object.hasOwn(MESSAGES, code) || !isChineseText(MESSAGES[code]));
+  assert.deepEqual(missing, []);
+  for (const code of codes) assert.equal(messageFor({ code }), MESSAGES[code], code);
+});
