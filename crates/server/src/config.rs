@@ -102,11 +102,12 @@ impl Config {
                 secret: vars.required("WECHAT_SECRET")?.into(),
                 api_base: vars.url("WECHAT_API_BASE", "https://api.weixin.qq.com")?,
                 timeout: Duration::from_millis(vars.positive("WECHAT_TIMEOUT_MS", 5_000)?),
-                busy_attempts: u32::try_from(vars.positive("WECHAT_BUSY_ATTEMPTS", 3)?)
-                    .map_err(|_| ConfigError {
+                busy_attempts: u32::try_from(vars.positive("WECHAT_BUSY_ATTEMPTS", 3)?).map_err(
+                    |_| ConfigError {
                         variable: "WECHAT_BUSY_ATTEMPTS",
                         problem: "is too large".into(),
-                    })?,
+                    },
+                )?,
                 busy_backoff: Duration::from_millis(vars.positive("WECHAT_BUSY_BACKOFF_MS", 100)?),
             },
             signing,

@@ -35,7 +35,6 @@ impl AppState {
     pub fn new(services: Services) -> Self {
         Self(Arc::new(services))
     }
-
 }
 
 impl Deref for AppState {

@@ -8,7 +8,8 @@ use std::time::Duration;
 use fake_wechat::{FakeWechatConfig, Fault};
 use sqlx::PgPool;
 
-use crate::helpers::{assert_error, APPID, JWT_SECRET, WECHAT_SECRET};
+use crate::helpers::config::{required_env, APPID, WECHAT_SECRET};
+use crate::helpers::reply::assert_error;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_wxlogin-server");
 
@@ -19,19 +20,8 @@ fn empty_dir() -> PathBuf {
     dir
 }
 
-fn valid_env() -> Vec<(&'static str, String)> {
-    vec![
-        (
-            "DATABASE_URL",
-            "postgres://postgres@127.0.0.1:1/none".into(),
-        ),
-        ("WECHAT_APPID", APPID.into()),
-        ("WECHAT_SECRET", WECHAT_SECRET.into()),
-        ("JWT_SECRET", JWT_SECRET.into()),
-    ]
-}
-
-fn run_with(env: &[(&str, String)]) -> (bool, String) {
+/// Runs the binary with exactly `env`; returns its exit code and what it wrote to stderr.
+fn run_with(env: &[(&str, String)]) -> (Option<i32>, String) {
     let output = Command::new(BINARY)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -39,9 +29,17 @@ fn run_with(env: &[(&str, String)]) -> (bool, String) {
         .output()
         .expect("run the server binary");
     (
-        output.status.success(),
+        output.status.code(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// [`required_env`] with `variable` taken out and, when given, set to `value` instead.
+fn env_with(variable: &'static str, value: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut env = required_env();
+    env.retain(|(name, _)| *name != variable);
+    env.extend(value.map(|value| (variable, value.to_owned())));
+    env
 }
 
 #[test]
@@ -59,41 +57,39 @@ fn bad_configuration_exits_with_one_line_naming_the_variable() {
         ("WECHAT_API_BASE", Some("api.weixin.qq.com")),
     ];
     for (variable, value) in cases {
-        let mut env = valid_env();
-        env.retain(|(name, _)| *name != variable);
-        if let Some(value) = value {
-            env.push((variable, value.to_owned()));
-        }
-        let (success, stderr) = run_with(&env);
-        assert!(!success, "{variable}={value:?} must not start");
+        let (exit_code, stderr) = run_with(&env_with(variable, value));
+        assert_eq!(exit_code, Some(1), "{variable}={value:?} must not start");
         assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
-        assert!(stderr.contains(variable), "{stderr:?} names {variable}");
+        let expected_start = format!("wxlogin-server: configuration error: {variable} ");
+        assert!(
+            stderr.starts_with(&expected_start),
+            "{stderr:?} names {variable} first"
+        );
         assert!(!stderr.contains(short_secret) && !stderr.contains(WECHAT_SECRET));
     }
 }
 
 #[test]
 fn an_unreachable_database_at_start_is_one_line_without_the_password() {
-    let mut env = valid_env();
-    env.retain(|(name, _)| *name != "DATABASE_URL");
-    env.push((
+    let env = env_with(
         "DATABASE_URL",
-        "postgres://postgres:hunter2-db-password@127.0.0.1:1/none".into(),
-    ));
-    let (success, stderr) = run_with(&env);
-    assert!(!success);
+        Some("postgres://postgres:hunter2-db-password@127.0.0.1:1/none"),
+    );
+    let (exit_code, stderr) = run_with(&env);
+    assert_eq!(exit_code, Some(1));
     assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
-    assert!(stderr.contains("DATABASE_URL"));
+    assert!(
+        stderr.starts_with("wxlogin-server: cannot connect to the database at DATABASE_URL: "),
+        "{stderr:?}"
+    );
     assert!(!stderr.contains("hunter2-db-password"));
 }
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn sigterm_lets_the_in_flight_login_finish_then_exits_cleanly(db: PgPool) {
     let fake = fake_wechat::FakeWechat::start(FakeWechatConfig::new(APPID, WECHAT_SECRET)).await;
-    let mut env = valid_env();
-    env.retain(|(name, _)| *name != "DATABASE_URL");
+    let mut env = env_with("DATABASE_URL", Some(&database_url_of(&db)));
     env.extend([
-        ("DATABASE_URL", database_url_of(&db)),
         ("LISTEN_ADDR", "127.0.0.1:0".into()),
         ("WECHAT_API_BASE", fake.base_url()),
         ("WECHAT_TIMEOUT_MS", "1000".into()),

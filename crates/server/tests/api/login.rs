@@ -7,9 +7,11 @@ use serde_json::Value;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
-use wxlogin_server::sealing::SessionKeySealer;
+use wxlogin_server::SessionKeySealer;
 
-use crate::helpers::{TestApp, APPID, JWT_SECRET};
+use crate::helpers::config::{APPID, JWT_SECRET};
+use crate::helpers::server::TestApp;
+use crate::helpers::tokens::{payload, token};
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn a_first_login_creates_the_user_and_returns_a_bearer_token(db: PgPool) {
@@ -22,7 +24,9 @@ async fn a_first_login_creates_the_user_and_returns_a_bearer_token(db: PgPool) {
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 7200);
     assert_eq!(body["new_user"], true);
-    assert!(body["access_token"].as_str().unwrap().split('.').count() == 3);
+    let access_token = token(&body, "access_token");
+    assert_eq!(access_token.split('.').count(), 3, "a JWT: {access_token}");
+    assert_eq!(payload(access_token)["sub"], body["user"]["id"]);
     let user = &body["user"];
     assert_eq!(user["openid"], "openid-first");
     assert_eq!(user["unionid"], Value::Null);

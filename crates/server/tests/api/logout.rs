@@ -4,8 +4,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sqlx::PgPool;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
-use crate::helpers::{assert_error, token, TestApp};
+use crate::helpers::reply::{assert_error, keys_of};
+use crate::helpers::server::TestApp;
+use crate::helpers::tokens::{session_id, token};
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn logout_ends_the_session_and_only_that_session(db: PgPool) {
@@ -84,20 +88,13 @@ async fn the_sessions_list_shows_live_sessions_and_marks_the_current_one(db: PgP
     let app = TestApp::spawn(db).await;
     let mut logins = Vec::new();
     for agent in ["iPhone WeChat/8.0.50", "Android WeChat/8.0.49"] {
-        let response = app
-            .http
-            .post(app.url("/api/auth/login"))
-            .header("user-agent", agent)
-            .json(&serde_json::json!({ "code": app.fake.issue_code("openid-lister") }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        logins.push(response.json::<Value>().await.unwrap());
+        logins.push(app.login_from_device("openid-lister", Some(agent)).await);
     }
     let ended = app.login_as("openid-lister").await;
-    app.post_bearer("/api/auth/logout", token(&ended, "access_token"))
+    let logout = app
+        .post_bearer("/api/auth/logout", token(&ended, "access_token"))
         .await;
+    assert_eq!(logout.status(), 204);
 
     let list = app.list_sessions(&logins[0]).await;
 
@@ -110,11 +107,22 @@ async fn the_sessions_list_shows_live_sessions_and_marks_the_current_one(db: PgP
     let current: Vec<&Value> = sessions.iter().filter(|s| s["current"] == true).collect();
     assert_eq!(current.len(), 1);
     assert_eq!(current[0]["user_agent"], "iPhone WeChat/8.0.50");
+    assert_eq!(
+        current[0]["id"],
+        session_id(token(&logins[0], "access_token"))
+    );
     let other = sessions.iter().find(|s| s["current"] == false).unwrap();
     assert_eq!(other["user_agent"], "Android WeChat/8.0.49");
+    assert_eq!(other["id"], session_id(token(&logins[1], "access_token")));
     for session in sessions {
-        for field in ["id", "created_at", "last_used_at"] {
-            assert!(session[field].is_string(), "{field} in {session}");
+        assert_eq!(
+            keys_of(session),
+            ["created_at", "current", "id", "last_used_at", "user_agent"]
+        );
+        for field in ["created_at", "last_used_at"] {
+            let stamp = session[field].as_str().unwrap();
+            OffsetDateTime::parse(stamp, &Rfc3339)
+                .unwrap_or_else(|err| panic!("{field} {stamp:?} is not RFC 3339: {err}"));
         }
     }
 }
@@ -125,12 +133,7 @@ async fn a_session_can_be_ended_by_its_owner_and_never_by_another_user(db: PgPoo
     let mine = app.login_as("openid-owner").await;
     let my_other = app.login_as("openid-owner").await;
     let theirs = app.login_as("openid-intruder").await;
-    let session_of = |body: &Value| {
-        crate::me::payload(token(body, "access_token"))["sid"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let session_of = |body: &Value| session_id(token(body, "access_token"));
 
     // Another user's session id is a 404, exactly like an unknown or malformed one.
     let attempt = app.end_session(&session_of(&mine), &theirs).await;
@@ -143,11 +146,13 @@ async fn a_session_can_be_ended_by_its_owner_and_never_by_another_user(db: PgPoo
     let malformed = app.end_session("not-a-uuid", &theirs).await;
     assert_error(malformed, 404, "not_found").await;
     let theirs_list = app.list_sessions(&theirs).await;
-    assert_eq!(
-        theirs_list["sessions"].as_array().unwrap().len(),
-        1,
-        "only their own session"
-    );
+    let listed: Vec<&Value> = theirs_list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|session| &session["id"])
+        .collect();
+    assert_eq!(listed, [&session_of(&theirs)], "only their own session");
 
     let ended = app.end_session(&session_of(&my_other), &mine).await;
     assert_eq!(ended.status(), 204);
@@ -158,24 +163,11 @@ async fn a_session_can_be_ended_by_its_owner_and_never_by_another_user(db: PgPoo
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn a_long_user_agent_is_cut_and_a_missing_one_is_null(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    let login_with = |agent: Option<String>| {
-        let app = &app;
-        async move {
-            let mut request = app
-                .http
-                .post(app.url("/api/auth/login"))
-                .json(&serde_json::json!({ "code": app.fake.issue_code("openid-agent") }));
-            if let Some(agent) = agent {
-                request = request.header("user-agent", agent);
-            }
-            let response = request.send().await.unwrap();
-            assert_eq!(response.status(), 200);
-            response.json::<Value>().await.unwrap()
-        }
-    };
     // reqwest sends no User-Agent unless told to.
-    let without = login_with(None).await;
-    let long = login_with(Some("码".repeat(300))).await;
+    let without = app.login_from_device("openid-agent", None).await;
+    let long = app
+        .login_from_device("openid-agent", Some(&"码".repeat(300)))
+        .await;
 
     let list = app.list_sessions(&long).await;
     let agent_of = |current: bool| {

@@ -1,8 +1,21 @@
-//! Integration tests: the real router over real HTTP, a real Postgres database per test, and the
-//! fake WeChat on another port.
+//! Integration tests of the server, in one binary and two tiers, each test on a Postgres
+//! database of its own.
+//!
+//! The fast tier (`router_*`) drives the router in-process with `oneshot`: no socket and no
+//! WeChat, for request validation, error shapes and token forgery. The HTTP tier (the rest)
+//! serves the real router on a real port with the fake WeChat on another, for everything that
+//! needs WeChat, several instances, real sockets or the binary itself.
 
 mod helpers;
 
+// The fast tier.
+mod router_keys;
+mod router_routes;
+mod router_tokens;
+mod router_uploads;
+mod router_validation;
+
+// The HTTP tier.
 mod config_exit;
 mod errors;
 mod health;
@@ -11,7 +24,6 @@ mod login;
 mod logout;
 mod me;
 mod phone;
-mod platform_helpers;
 mod platform_secrets;
 mod platform_token;
 mod profile;

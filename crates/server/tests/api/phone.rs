@@ -1,11 +1,13 @@
-//! `POST /api/me/phone`: binding the number from a getPhoneNumber button code.
+//! `POST /api/me/phone`: binding the number from a getPhoneNumber button code. Malformed
+//! requests are in the fast tier (`router_validation`).
 
 use fake_wechat::{Fault, PhoneNumber};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::helpers::{assert_error, TestApp};
-use crate::platform_helpers::china;
+use crate::helpers::reply::assert_error;
+use crate::helpers::server::TestApp;
+use crate::helpers::wechat::china;
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn a_phone_code_binds_the_number_and_returns_the_user(db: PgPool) {
@@ -29,12 +31,13 @@ async fn a_phone_code_binds_the_number_and_returns_the_user(db: PgPool) {
     let me: Value = app.get_me(&token).await.json().await.unwrap();
     assert_eq!(me, user, "the answer is the user as /api/me shows it");
     let verified: bool = sqlx::query_scalar(
-        "SELECT phone_verified_at IS NOT NULL FROM users WHERE openid = 'openid-phone'",
+        "SELECT phone_verified_at BETWEEN now() - interval '1 minute' AND now()
+         FROM users WHERE openid = 'openid-phone'",
     )
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert!(verified);
+    assert!(verified, "verified just now");
     assert_eq!(app.fake.phone_numbers_billed(), 1);
 }
 
@@ -89,7 +92,8 @@ async fn lookups_are_rate_limited_per_user(db: PgPool) {
 
     let headers = assert_error(response, 429, "rate_limited").await;
     let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((3000..=3600).contains(&retry_after), "{retry_after}");
+    // The hour-long window opened with the first lookup, moments ago.
+    assert!((3540..=3600).contains(&retry_after), "{retry_after}");
     assert_eq!(app.fake.phone_calls(), 5, "the sixth never reached WeChat");
     // The stored number is still the last one that went through.
     let me: Value = app.get_me(&token).await.json().await.unwrap();
@@ -158,7 +162,13 @@ async fn wechat_failures_map_to_the_error_shape(db: PgPool) {
         let response = app
             .bind_phone(&token, "openid-upstream", china("13800000000"), false)
             .await;
-        assert_error(response, status, code).await;
+        let headers = assert_error(response, status, code).await;
+        if code == "rate_limited" {
+            assert_eq!(
+                headers["retry-after"], "60",
+                "WeChat's quotas are per minute"
+            );
+        }
     }
     // Busy that clears within the retries is a success.
     app.fake.inject_phone(Fault::Errcode(-1), 1);
@@ -166,28 +176,4 @@ async fn wechat_failures_map_to_the_error_shape(db: PgPool) {
         .bind_phone(&token, "openid-upstream", china("13800000000"), false)
         .await;
     assert_eq!(response.status(), 200);
-}
-
-#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
-async fn the_request_must_be_authenticated_and_well_formed(db: PgPool) {
-    let app = TestApp::spawn(db).await;
-    let token = app.token_for("openid-form").await;
-    let anonymous = app
-        .http
-        .post(app.url("/api/me/phone"))
-        .json(&json!({ "code": "x" }))
-        .send()
-        .await
-        .unwrap();
-    assert_error(anonymous, 401, "invalid_token").await;
-    for body in [
-        json!({}),
-        json!({ "code": "" }),
-        json!({ "code": 5 }),
-        json!({ "code": "a b" }),
-    ] {
-        let response = app.post_phone(&token, body).await;
-        assert_error(response, 400, "invalid_request").await;
-    }
-    assert_eq!(app.fake.phone_calls(), 0);
 }

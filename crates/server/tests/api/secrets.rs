@@ -4,8 +4,10 @@
 use fake_wechat::Fault;
 use sqlx::PgPool;
 
-use crate::helpers::{captured_logs, TestApp, JWT_SECRET, WECHAT_SECRET};
-use crate::me::payload;
+use crate::helpers::config::{JWT_SECRET, WECHAT_SECRET};
+use crate::helpers::logs::captured_logs;
+use crate::helpers::server::TestApp;
+use crate::helpers::tokens::{payload, token};
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn no_secret_reaches_a_response_a_token_or_a_log(db: PgPool) {
@@ -22,7 +24,7 @@ async fn no_secret_reaches_a_response_a_token_or_a_log(db: PgPool) {
         seen.push(format!("{:?}", response.headers()));
         let body = response.text().await.unwrap();
         let login: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let token = login["access_token"].as_str().unwrap();
+        let token = token(&login, "access_token");
         seen.push(payload(token).to_string());
         seen.push(body.clone());
         let me = app.get_me(token).await;

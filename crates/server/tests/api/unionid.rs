@@ -3,9 +3,10 @@
 use fake_wechat::{FakeWechatConfig, Identity};
 use serde_json::Value;
 use sqlx::PgPool;
-use wxlogin_server::profile;
+use wxlogin_server::find_by_unionid;
 
-use crate::helpers::{Options, TestApp, APPID, WECHAT_SECRET};
+use crate::helpers::config::{APPID, WECHAT_SECRET};
+use crate::helpers::server::{Options, TestApp};
 
 const SECOND_APPID: &str = "wxsecondapp000001";
 
@@ -14,7 +15,7 @@ async fn a_later_login_fills_in_the_unionid_and_it_finds_the_user(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let before = app.login_as("openid-later").await;
     assert_eq!(before["user"]["unionid"], Value::Null);
-    assert!(profile::find_by_unionid(&app.db, "union-later")
+    assert!(find_by_unionid(&app.db, "union-later")
         .await
         .unwrap()
         .is_empty());
@@ -25,13 +26,11 @@ async fn a_later_login_fills_in_the_unionid_and_it_finds_the_user(db: PgPool) {
     let after: Value = app.login(&code).await.json().await.unwrap();
 
     assert_eq!(after["user"]["unionid"], "union-later");
-    let found = profile::find_by_unionid(&app.db, "union-later")
-        .await
-        .unwrap();
+    let found = find_by_unionid(&app.db, "union-later").await.unwrap();
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].0, APPID);
+    assert_eq!(found[0].appid, APPID);
     assert_eq!(
-        found[0].1.id.to_string(),
+        found[0].id.to_string(),
         before["user"]["id"].as_str().unwrap()
     );
 }
@@ -60,13 +59,11 @@ async fn two_apps_under_one_open_platform_account_share_a_person_by_unionid(db: 
     let in_second: Value = second.login(&code).await.json().await.unwrap();
     assert_ne!(in_first["user"]["id"], in_second["user"]["id"]);
 
-    let found = profile::find_by_unionid(&first.db, "union-shared")
-        .await
-        .unwrap();
+    let found = find_by_unionid(&first.db, "union-shared").await.unwrap();
 
     let mut apps: Vec<(&str, &str)> = found
         .iter()
-        .map(|(appid, user)| (appid.as_str(), user.openid.as_str()))
+        .map(|user| (user.appid.as_str(), user.openid.as_str()))
         .collect();
     apps.sort_unstable();
     assert_eq!(

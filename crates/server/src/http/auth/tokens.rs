@@ -113,7 +113,8 @@ async fn refresh(
         ));
     }
     // A string we could never have issued is as unknown as a forgotten one.
-    let presented = RefreshToken::parse(&request.refresh_token).ok_or(ApiError::InvalidToken)?;
+    let presented =
+        RefreshToken::parse(&request.refresh_token).ok_or(ApiError::InvalidRefreshToken)?;
     let successor = RefreshToken::generate();
     let now = OffsetDateTime::now_utc();
     let rotation = state
@@ -138,7 +139,7 @@ async fn refresh(
             };
             Ok(Json(token_pair(&state, subject, successor, now)?))
         }
-        Rotation::Refused => Err(ApiError::InvalidToken),
+        Rotation::Refused => Err(ApiError::InvalidRefreshToken),
         Rotation::Reused { .. } => {
             tracing::warn!("a used refresh token came back; its session is revoked");
             Err(ApiError::TokenReused)
