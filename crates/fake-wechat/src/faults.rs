@@ -15,7 +15,14 @@ pub enum Fault {
     Garbage,
     /// Accept the request and never answer.
     Hang,
+    /// HTTP 200 with an answer far larger than any WeChat sends: an `errcode` 40029 body after
+    /// [`OVERSIZED_PADDING`] bytes of JSON white space, sent without a `Content-Length`. A reader
+    /// without a size cap buffers it all and reads "invalid code".
+    Oversized,
 }
+
+/// The white space an [`Fault::Oversized`] answer starts with: more than any answer's cap.
+pub const OVERSIZED_PADDING: usize = 8 * 1024 * 1024;
 
 #[derive(Default)]
 pub(crate) struct FaultQueue {

@@ -1,14 +1,16 @@
 //! `GET /sns/jscode2session`: trades a login code for openid, session_key and maybe unionid.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::faults::Fault;
+use crate::faults::{Fault, OVERSIZED_PADDING};
 use crate::{reply, Shared};
 
 pub(crate) async fn handle(
@@ -17,6 +19,10 @@ pub(crate) async fn handle(
 ) -> Response {
     if let Some(fault) = shared.faults.next_call() {
         return serve_fault(fault).await;
+    }
+    let delay = *shared.jscode2session_delay.lock().unwrap();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     if let Err(errcode) = check_credentials(&shared, &params) {
         return reply::error(errcode);
@@ -66,5 +72,20 @@ pub(crate) async fn serve_fault(fault: Fault) -> Response {
             .into_response(),
         Fault::Garbage => (StatusCode::OK, "<html>upstream maintenance</html>").into_response(),
         Fault::Hang => std::future::pending().await,
+        Fault::Oversized => oversized(),
     }
+}
+
+/// An errcode answer behind megabytes of white space, streamed in chunks with no length given.
+fn oversized() -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let padding = (0..OVERSIZED_PADDING / CHUNK).map(|_| Ok::<_, Infallible>(vec![b' '; CHUNK]));
+    let answer = serde_json::json!({ "errcode": 40029, "errmsg": "invalid code" }).to_string();
+    let chunks = padding.chain(std::iter::once(Ok(answer.into_bytes())));
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain")],
+        Body::from_stream(futures::stream::iter(chunks)),
+    )
+        .into_response()
 }

@@ -91,6 +91,8 @@ struct Shared {
     checksession_calls: AtomicUsize,
     /// How long stable_token takes to answer.
     stable_token_delay: Mutex<Duration>,
+    /// How long jscode2session takes to answer.
+    jscode2session_delay: Mutex<Duration>,
 }
 
 /// A handle on a running fake: issue codes, queue faults, read what it was asked.
@@ -114,6 +116,7 @@ impl FakeWechat {
             phone_faults: FaultQueue::default(),
             checksession_calls: AtomicUsize::new(0),
             stable_token_delay: Mutex::new(Duration::ZERO),
+            jscode2session_delay: Mutex::new(Duration::ZERO),
             config,
         });
         let app = router(shared.clone());
@@ -196,6 +199,12 @@ impl FakeWechat {
     /// that would each fetch a token pile up where a test can see them.
     pub fn slow_stable_token(&self, delay: Duration) {
         *self.shared.stable_token_delay.lock().unwrap() = delay;
+    }
+
+    /// Makes jscode2session take `delay` to answer (the code is redeemed after it), as WeChat
+    /// does on a bad day, so that logins waiting on it pile up.
+    pub fn slow_jscode2session(&self, delay: Duration) {
+        *self.shared.jscode2session_delay.lock().unwrap() = delay;
     }
 
     /// Ends the current access token's life: calls with it get 42001.

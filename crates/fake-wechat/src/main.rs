@@ -1,7 +1,8 @@
 //! Runs the fake WeChat on its own, for `just dev` and for clients tested from outside Rust.
 //!
 //! Environment: `FAKE_WECHAT_ADDR` (default 127.0.0.1:8081), `FAKE_WECHAT_APPID`,
-//! `FAKE_WECHAT_SECRET`, and `FAKE_WECHAT_DEV=1` to accept any code once.
+//! `FAKE_WECHAT_SECRET`, `FAKE_WECHAT_DEV=1` to accept any code once, and
+//! `FAKE_WECHAT_LOGIN_DELAY_MS` to make every jscode2session call take that long.
 
 use fake_wechat::{FakeWechat, FakeWechatConfig};
 
@@ -24,6 +25,15 @@ async fn main() {
         }
     };
     let fake = FakeWechat::spawn(listener, config);
+    match env_or("FAKE_WECHAT_LOGIN_DELAY_MS", "0").parse() {
+        Ok(millis) => fake.slow_jscode2session(std::time::Duration::from_millis(millis)),
+        Err(_) => {
+            eprintln!(
+                "fake-wechat: FAKE_WECHAT_LOGIN_DELAY_MS must be a whole number of milliseconds"
+            );
+            std::process::exit(1);
+        }
+    }
     println!("fake-wechat listening on {}", fake.base_url());
     let _ = tokio::signal::ctrl_c().await;
 }

@@ -8,6 +8,15 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+mod connections;
+mod limits;
+mod secrets;
+mod verifiers;
+
+pub use connections::ConnectionLimits;
+pub use limits::{RateLimit, TrustedProxies};
+pub use verifiers::IntrospectionClient;
+
 /// Everything the server needs to run.
 ///
 /// `Debug` is safe to print: the secrets are `SecretString`s, which print as redacted.
@@ -26,6 +35,23 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     /// How long an instance trusts what it last learned about a session (live or revoked).
     pub session_cache_ttl: Duration,
+    /// Refreshes one session may make per minute.
+    pub session_refreshes_per_minute: u32,
+    /// How often each instance deletes ended sessions and spent refresh tokens.
+    pub prune_interval: Duration,
+    /// Timeouts and the cap on open connections.
+    pub connections: ConnectionLimits,
+    /// How long a request waits for a database connection before answering 503 `unavailable`.
+    pub database_acquire_timeout: Duration,
+    /// Per client IP and per instance.
+    pub rate_limit_login: RateLimit,
+    pub rate_limit_refresh: RateLimit,
+    /// Peers whose `X-Forwarded-For` names the client; anyone else is the client.
+    pub trusted_proxies: TrustedProxies,
+    /// The `aud` access tokens carry and wxlogin requires; none when empty.
+    pub token_audience: Vec<String>,
+    /// Services allowed to introspect tokens; none disables the endpoint.
+    pub introspection_clients: Vec<IntrospectionClient>,
 }
 
 /// How access tokens are signed.
@@ -61,6 +87,8 @@ pub struct WechatConfig {
     pub busy_attempts: u32,
     /// The cap of the first backoff after "system busy"; each later one doubles.
     pub busy_backoff: Duration,
+    /// WeChat calls this instance makes at once; more wait briefly for a slot, then get 503.
+    pub max_in_flight: usize,
 }
 
 /// A configuration problem, with the variable it concerns.
@@ -71,8 +99,16 @@ pub struct ConfigError {
     pub problem: String,
 }
 
-/// HS256 keys shorter than the hash output weaken the MAC; RFC 7518 §3.2 asks for 256 bits.
-const MIN_JWT_SECRET_BYTES: usize = 32;
+/// Lifetimes are bounded when read, so that no date computed from them can overflow and no
+/// token lives for ever: a day for an access token (logout reaches other instances through the
+/// session cache, not through expiry), a year for a refresh token, an hour for a cached session.
+const MAX_ACCESS_TOKEN_TTL: u64 = 24 * 3600;
+const MAX_REFRESH_TOKEN_TTL: u64 = 365 * 24 * 3600;
+const MAX_SESSION_CACHE_TTL: u64 = 3600;
+const MAX_REFRESHES_PER_MINUTE: u64 = 1_000_000;
+const MAX_PRUNE_INTERVAL: u64 = 24 * 3600;
+
+const RATE_LIMIT_FORM: &str = "<count>/<seconds> (seconds at most 86400) or off";
 
 impl Config {
     /// Reads the configuration from the process environment.
@@ -84,11 +120,17 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(&lookup);
         let signing = signing_config(&vars)?;
-        let seal_secret = match (vars.get("SESSION_KEY_SECRET"), &signing) {
-            (Some(secret), _) => long_enough("SESSION_KEY_SECRET", secret)?,
-            (None, SigningConfig::Hs256 { secret }) => secret.expose_secret().to_owned(),
-            (None, SigningConfig::EdDsa { .. }) => vars.required("SESSION_KEY_SECRET")?,
-        };
+        let seal_secret =
+            secrets::strong("SESSION_KEY_SECRET", vars.required("SESSION_KEY_SECRET")?)?;
+        // One guessed or leaked secret must not both forge tokens and open stored session_keys.
+        if let SigningConfig::Hs256 { secret } = &signing {
+            if secret.expose_secret() == seal_secret {
+                return Err(ConfigError {
+                    variable: "SESSION_KEY_SECRET",
+                    problem: "must differ from JWT_SECRET".into(),
+                });
+            }
+        }
         Ok(Self {
             database_url: vars.required("DATABASE_URL")?.into(),
             database_max_connections: u32::try_from(vars.positive("DATABASE_MAX_CONNECTIONS", 8)?)
@@ -109,14 +151,77 @@ impl Config {
                     },
                 )?,
                 busy_backoff: Duration::from_millis(vars.positive("WECHAT_BUSY_BACKOFF_MS", 100)?),
+                max_in_flight: usize::try_from(vars.positive("WECHAT_MAX_IN_FLIGHT", 64)?)
+                    .map_err(|_| ConfigError {
+                        variable: "WECHAT_MAX_IN_FLIGHT",
+                        problem: "is too large".into(),
+                    })?,
             },
             signing,
             seal_secret: seal_secret.into(),
-            access_token_ttl: Duration::from_secs(vars.positive("ACCESS_TOKEN_TTL", 7_200)?),
-            refresh_token_ttl: Duration::from_secs(
-                vars.positive("REFRESH_TOKEN_TTL", 30 * 24 * 3600)?,
+            access_token_ttl: Duration::from_secs(vars.bounded(
+                "ACCESS_TOKEN_TTL",
+                7_200,
+                MAX_ACCESS_TOKEN_TTL,
+            )?),
+            refresh_token_ttl: Duration::from_secs(vars.bounded(
+                "REFRESH_TOKEN_TTL",
+                30 * 24 * 3600,
+                MAX_REFRESH_TOKEN_TTL,
+            )?),
+            session_cache_ttl: Duration::from_secs(vars.bounded(
+                "SESSION_CACHE_TTL",
+                5,
+                MAX_SESSION_CACHE_TTL,
+            )?),
+            session_refreshes_per_minute: u32::try_from(vars.bounded(
+                "SESSION_REFRESHES_PER_MINUTE",
+                10,
+                MAX_REFRESHES_PER_MINUTE,
+            )?)
+            .expect("bounded to fit"),
+            prune_interval: Duration::from_secs(vars.bounded(
+                "PRUNE_INTERVAL",
+                600,
+                MAX_PRUNE_INTERVAL,
+            )?),
+            connections: ConnectionLimits {
+                max_connections: usize::try_from(vars.bounded(
+                    "HTTP_MAX_CONNECTIONS",
+                    connections::DEFAULT_MAX_CONNECTIONS,
+                    connections::MAX_CONNECTIONS,
+                )?)
+                .expect("bounded to fit"),
+                header_timeout: Duration::from_millis(vars.bounded(
+                    "HTTP_HEADER_TIMEOUT_MS",
+                    connections::DEFAULT_HEADER_TIMEOUT_MS,
+                    connections::MAX_TIMEOUT_MS,
+                )?),
+                body_timeout: Duration::from_millis(vars.bounded(
+                    "HTTP_BODY_TIMEOUT_MS",
+                    connections::DEFAULT_BODY_TIMEOUT_MS,
+                    connections::MAX_TIMEOUT_MS,
+                )?),
+                idle_timeout: Duration::from_millis(vars.bounded(
+                    "HTTP_IDLE_TIMEOUT_MS",
+                    connections::DEFAULT_IDLE_TIMEOUT_MS,
+                    connections::MAX_TIMEOUT_MS,
+                )?),
+            },
+            database_acquire_timeout: Duration::from_secs(
+                vars.positive("DATABASE_ACQUIRE_TIMEOUT", 3)?,
             ),
-            session_cache_ttl: Duration::from_secs(vars.positive("SESSION_CACHE_TTL", 5)?),
+            rate_limit_login: vars.parsed("RATE_LIMIT_LOGIN", "20/60", RATE_LIMIT_FORM)?,
+            rate_limit_refresh: vars.parsed("RATE_LIMIT_REFRESH", "60/60", RATE_LIMIT_FORM)?,
+            trusted_proxies: vars.parsed(
+                "TRUSTED_PROXIES",
+                "",
+                "comma-separated IP addresses or CIDRs",
+            )?,
+            token_audience: verifiers::token_audience(vars.get("TOKEN_AUDIENCE")),
+            introspection_clients: verifiers::introspection_clients(
+                vars.get("INTROSPECTION_CLIENTS"),
+            )?,
         })
     }
 }
@@ -128,7 +233,7 @@ fn signing_config<F: Fn(&str) -> Option<String>>(
         None | Some("HS256") => {
             let secret = vars.required("JWT_SECRET")?;
             Ok(SigningConfig::Hs256 {
-                secret: long_enough("JWT_SECRET", secret)?.into(),
+                secret: secrets::strong("JWT_SECRET", secret)?.into(),
             })
         }
         Some("EdDSA") => {
@@ -143,21 +248,11 @@ fn signing_config<F: Fn(&str) -> Option<String>>(
                 .collect::<Result<_, _>>()?;
             Ok(SigningConfig::EdDsa { current, previous })
         }
-        Some(other) => Err(ConfigError {
+        Some(_) => Err(ConfigError {
             variable: "JWT_ALG",
-            problem: format!("must be HS256 or EdDSA, got {other:?}"),
+            problem: "must be HS256 or EdDSA".into(),
         }),
     }
-}
-
-fn long_enough(variable: &'static str, secret: String) -> Result<String, ConfigError> {
-    if secret.len() < MIN_JWT_SECRET_BYTES {
-        return Err(ConfigError {
-            variable,
-            problem: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes long"),
-        });
-    }
-    Ok(secret)
 }
 
 /// An Ed25519 private key in PKCS#8 PEM, given as the text itself or as `@/path/to/file`.
@@ -168,7 +263,7 @@ fn ed25519_key(variable: &'static str, value: &str) -> Result<Ed25519Key, Config
     let pem = match value.strip_prefix('@') {
         Some(path) => std::fs::read_to_string(path).map_err(|err| ConfigError {
             variable,
-            problem: format!("names the file {path:?}, which cannot be read: {err}"),
+            problem: format!("names a file that cannot be read: {err}"),
         })?,
         // Environment files often carry a PEM on one line with literal "\n"s.
         None => value.replace("\\n", "\n"),
@@ -205,7 +300,7 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
         let value = self.get(name).unwrap_or_else(|| default.to_owned());
         value.trim().parse().map_err(|_| ConfigError {
             variable: name,
-            problem: format!("must be {what}, got {value:?}"),
+            problem: format!("must be {what}"),
         })
     }
 
@@ -219,14 +314,26 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
         }
     }
 
+    /// A whole number from 1 to `max`, or `default` when unset.
+    fn bounded(&self, name: &'static str, default: u64, max: u64) -> Result<u64, ConfigError> {
+        match self.positive(name, default)? {
+            value if value > max => Err(ConfigError {
+                variable: name,
+                problem: format!("must be at most {max}"),
+            }),
+            value => Ok(value),
+        }
+    }
+
     fn url(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
         let value = self.get(name).unwrap_or_else(|| default.to_owned());
         let value = value.trim().trim_end_matches('/').to_owned();
         match reqwest::Url::parse(&value) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(value),
+            // Not the value: a URL may carry a password in its user info.
             _ => Err(ConfigError {
                 variable: name,
-                problem: format!("must be an http(s) URL, got {value:?}"),
+                problem: "must be an http(s) URL".into(),
             }),
         }
     }
@@ -238,6 +345,7 @@ mod tests {
     use std::collections::HashMap;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
+    const SEAL: &str = "a-separate-sealing-secret-of-32-bytes!";
 
     fn config_with(overrides: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let mut vars: HashMap<&str, &str> = HashMap::from([
@@ -245,6 +353,7 @@ mod tests {
             ("WECHAT_APPID", "wx123"),
             ("WECHAT_SECRET", "appsecret"),
             ("JWT_SECRET", SECRET),
+            ("SESSION_KEY_SECRET", SEAL),
         ]);
         vars.extend(overrides.iter().copied());
         Config::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
@@ -262,10 +371,25 @@ mod tests {
             Duration::from_secs(30 * 24 * 3600)
         );
         assert_eq!(config.session_cache_ttl, Duration::from_secs(5));
+        assert_eq!(config.database_acquire_timeout, Duration::from_secs(3));
+        assert_eq!(config.wechat.max_in_flight, 64);
+        assert_eq!(config.rate_limit_login, "20/60".parse().unwrap());
+        assert_eq!(config.rate_limit_refresh, "60/60".parse().unwrap());
+        assert!(config.trusted_proxies.is_empty());
         assert_eq!(config.database_max_connections, 8);
         assert!(matches!(config.signing, SigningConfig::Hs256 { .. }));
-        // Under HS256 the at-rest key comes from JWT_SECRET unless told otherwise.
-        assert_eq!(config.seal_secret.expose_secret(), SECRET);
+        assert_eq!(config.seal_secret.expose_secret(), SEAL);
+        assert_eq!(config.session_refreshes_per_minute, 10);
+        assert_eq!(config.prune_interval, Duration::from_secs(600));
+        assert_eq!(
+            config.connections,
+            ConnectionLimits {
+                max_connections: 1_024,
+                header_timeout: Duration::from_secs(10),
+                body_timeout: Duration::from_secs(30),
+                idle_timeout: Duration::from_secs(30),
+            }
+        );
     }
 
     #[test]
@@ -275,6 +399,7 @@ mod tests {
             "WECHAT_APPID",
             "WECHAT_SECRET",
             "JWT_SECRET",
+            "SESSION_KEY_SECRET",
         ] {
             let err = config_with(&[(name, " ")]).unwrap_err();
             assert_eq!(err.variable, name);
@@ -301,6 +426,11 @@ mod tests {
             ("DATABASE_MAX_CONNECTIONS", "99999999999"),
             ("SESSION_KEY_SECRET", "too-short"),
             ("WECHAT_API_BASE", "ftp://example.com"),
+            ("DATABASE_ACQUIRE_TIMEOUT", "0"),
+            ("WECHAT_MAX_IN_FLIGHT", "0"),
+            ("RATE_LIMIT_LOGIN", "20 per minute"),
+            ("RATE_LIMIT_REFRESH", "60/0"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8,nonsense"),
         ] {
             assert_eq!(config_with(&[(name, value)]).unwrap_err().variable, name);
         }
@@ -336,10 +466,10 @@ mod tests {
         let one_line = pem.trim().replace('\n', "\\n");
         let eddsa = [("JWT_ALG", "EdDSA"), ("JWT_PRIVATE_KEY", one_line.as_str())];
 
-        let err = config_with(&eddsa).unwrap_err();
+        let err = config_with(&[eddsa[0], eddsa[1], ("SESSION_KEY_SECRET", "")]).unwrap_err();
         assert_eq!(err.variable, "SESSION_KEY_SECRET");
 
-        let seal = "a-separate-sealing-secret-of-32-bytes!";
+        let seal = "another-sealing-secret-for-eddsa-0123456789";
         let config = config_with(&[eddsa[0], eddsa[1], ("SESSION_KEY_SECRET", seal)]).unwrap();
         let SigningConfig::EdDsa { current, previous } = &config.signing else {
             panic!("EdDSA configured");
@@ -355,5 +485,102 @@ mod tests {
         let printed = format!("{:?}", config_with(&[]).unwrap());
         assert!(!printed.contains(SECRET));
         assert!(!printed.contains("appsecret"));
+        assert!(!printed.contains(SEAL));
+    }
+
+    #[test]
+    fn the_seal_secret_is_required_and_apart_from_the_signing_secret() {
+        let err = config_with(&[("SESSION_KEY_SECRET", "")]).unwrap_err();
+        assert_eq!(err.variable, "SESSION_KEY_SECRET");
+        let err = config_with(&[("SESSION_KEY_SECRET", SECRET)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "SESSION_KEY_SECRET must differ from JWT_SECRET"
+        );
+    }
+
+    #[test]
+    fn the_published_example_secrets_are_refused() {
+        let example = include_str!("../../../.env.example");
+        let mut seen = 0;
+        for line in example.lines() {
+            let line = line.trim_start_matches('#');
+            for name in ["JWT_SECRET", "SESSION_KEY_SECRET"] {
+                if let Some(value) = line.strip_prefix(&format!("{name}=")) {
+                    seen += 1;
+                    let err = config_with(&[(name, value)]).unwrap_err();
+                    assert_eq!(err.variable, name, "{line}");
+                    assert!(!err.to_string().contains(value), "{err}");
+                }
+            }
+        }
+        assert_eq!(seen, 2, ".env.example shows both secrets");
+    }
+
+    #[test]
+    fn weak_secrets_and_whitespace_padding_are_refused() {
+        for name in ["JWT_SECRET", "SESSION_KEY_SECRET"] {
+            for weak in [
+                "a".repeat(32),
+                format!("abc{}", " ".repeat(29)),
+                format!("{SECRET} "),
+                format!("\t{SEAL}"),
+            ] {
+                assert_eq!(config_with(&[(name, &weak)]).unwrap_err().variable, name);
+            }
+        }
+    }
+
+    #[test]
+    fn lifetimes_are_bounded() {
+        for (name, value) in [
+            ("REFRESH_TOKEN_TTL", "18446744073709551615"),
+            ("REFRESH_TOKEN_TTL", "31536001"),
+            ("ACCESS_TOKEN_TTL", "18446744073709551615"),
+            ("ACCESS_TOKEN_TTL", "9223372036854775807"),
+            ("ACCESS_TOKEN_TTL", "86401"),
+            ("SESSION_CACHE_TTL", "3601"),
+            ("HTTP_HEADER_TIMEOUT_MS", "3600001"),
+            ("SESSION_REFRESHES_PER_MINUTE", "0"),
+            ("PRUNE_INTERVAL", "0"),
+            ("HTTP_MAX_CONNECTIONS", "0"),
+        ] {
+            assert_eq!(config_with(&[(name, value)]).unwrap_err().variable, name);
+        }
+        let longest = config_with(&[
+            ("ACCESS_TOKEN_TTL", "86400"),
+            ("REFRESH_TOKEN_TTL", "31536000"),
+        ])
+        .unwrap();
+        assert_eq!(longest.access_token_ttl, Duration::from_secs(86_400));
+        assert_eq!(longest.refresh_token_ttl, Duration::from_secs(31_536_000));
+    }
+
+    #[test]
+    fn no_problem_echoes_the_value_it_refuses() {
+        let secret = "hunter2-in-the-value";
+        for (name, value) in [
+            (
+                "WECHAT_API_BASE",
+                format!("ftp://admin:{secret}@example.com"),
+            ),
+            ("WECHAT_API_BASE", format!("not a url {secret}")),
+            ("LISTEN_ADDR", secret.to_owned()),
+            ("ACCESS_TOKEN_TTL", secret.to_owned()),
+            ("JWT_ALG", secret.to_owned()),
+            ("RATE_LIMIT_LOGIN", secret.to_owned()),
+            ("TRUSTED_PROXIES", secret.to_owned()),
+            ("HTTP_IDLE_TIMEOUT_MS", secret.to_owned()),
+        ] {
+            let err = config_with(&[(name, &value)]).unwrap_err();
+            assert_eq!(err.variable, name);
+            assert!(!err.to_string().contains(secret), "{err}");
+        }
+        let err = config_with(&[
+            ("JWT_ALG", "EdDSA"),
+            ("JWT_PRIVATE_KEY", "@/nonexistent/hunter2-in-the-value.pem"),
+        ])
+        .unwrap_err();
+        assert!(!err.to_string().contains(secret), "{err}");
     }
 }

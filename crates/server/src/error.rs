@@ -8,11 +8,14 @@
 
 use std::time::Duration;
 
+use axum::extract::multipart::MultipartError;
+use axum::extract::rejection::{BytesRejection, FormRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::connections::is_body_timeout;
 use crate::domain::{NicknameError, WechatCodeError};
 use crate::services::access_token::PlatformError;
 use crate::wechat::crypto::CryptoError;
@@ -46,6 +49,9 @@ pub enum ApiError {
     InvalidRefreshToken,
     #[error("this refresh token was already used; the session has been ended, log in again")]
     TokenReused,
+    /// A service asking about a token did not prove it is one of `INTROSPECTION_CLIENTS`.
+    #[error("the client id or secret is missing or wrong")]
+    InvalidClient,
     #[error("the service is temporarily unavailable")]
     Unavailable,
     #[error("no such resource")]
@@ -54,6 +60,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the request body is too large")]
     PayloadTooLarge,
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     #[error("the phone number code is invalid, expired or already used; ask the user to tap the button again")]
     InvalidPhoneCode,
     #[error("WeChat refuses the server's access token for now; retry later")]
@@ -84,10 +92,12 @@ impl ApiError {
             Self::InvalidCode
             | Self::InvalidToken
             | Self::InvalidRefreshToken
-            | Self::TokenReused => StatusCode::UNAUTHORIZED,
+            | Self::TokenReused
+            | Self::InvalidClient => StatusCode::UNAUTHORIZED,
             Self::UserBlocked => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::UpstreamError => StatusCode::BAD_GATEWAY,
@@ -108,9 +118,11 @@ impl ApiError {
             Self::ServerMisconfigured => "server_misconfigured",
             Self::InvalidToken | Self::InvalidRefreshToken => "invalid_token",
             Self::TokenReused => "token_reused",
+            Self::InvalidClient => "invalid_client",
             Self::Unavailable => "unavailable",
             Self::NotFound => "not_found",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::RequestTimeout => "request_timeout",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::InvalidPhoneCode => "invalid_phone_code",
             Self::WechatTokenUnavailable => "wechat_token_unavailable",
@@ -125,6 +137,9 @@ impl ApiError {
 /// WeChat's per-API quotas are per minute; it gives no better hint.
 const WECHAT_RETRY_AFTER: Duration = Duration::from_secs(60);
 
+/// WeChat busy, or this instance's WeChat calls all in flight: either clears in seconds.
+const UPSTREAM_BUSY_RETRY_AFTER: Duration = Duration::from_secs(2);
+
 /// What a WeChat failure means to the client. A handler maps the failures particular to its call
 /// first (a phone code is not a login code); everything else lands here.
 impl From<WechatError> for ApiError {
@@ -136,7 +151,7 @@ impl From<WechatError> for ApiError {
                 retry_after: WECHAT_RETRY_AFTER,
                 reason: "WeChat is rate limiting this call; retry later",
             },
-            WechatError::Busy { .. } => {
+            WechatError::Busy { .. } | WechatError::Saturated => {
                 tracing::warn!(error = %err, "WeChat busy");
                 Self::UpstreamBusy
             }
@@ -207,6 +222,54 @@ impl From<CryptoError> for ApiError {
     }
 }
 
+/// A body that could not be read whole: too large, stalled past `HTTP_BODY_TIMEOUT_MS`, or cut off.
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        let text = rejection.body_text();
+        Self::unreadable_body(&rejection, rejection.status(), text)
+    }
+}
+
+/// A multipart upload that could not be read: the same causes, or a body that is not multipart as
+/// it claims.
+impl From<MultipartError> for ApiError {
+    fn from(err: MultipartError) -> Self {
+        let text = format!("malformed multipart upload: {}", err.body_text());
+        Self::unreadable_body(&err, err.status(), text)
+    }
+}
+
+impl ApiError {
+    /// A body axum could not read, from the `cause` and `status` it reports: a deadline that
+    /// passed shows only among the causes.
+    fn unreadable_body(
+        cause: &(dyn std::error::Error + 'static),
+        status: StatusCode,
+        text: String,
+    ) -> Self {
+        if is_body_timeout(cause) {
+            Self::RequestTimeout
+        } else if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::PayloadTooLarge
+        } else {
+            Self::InvalidRequest(text)
+        }
+    }
+}
+
+/// A form body that is not one: the client's mistake, told like a malformed JSON body.
+impl From<FormRejection> for ApiError {
+    fn from(rejection: FormRejection) -> Self {
+        match rejection {
+            FormRejection::InvalidFormContentType(_) => Self::UnsupportedMediaType(
+                "the body must be application/x-www-form-urlencoded".into(),
+            ),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            other => Self::InvalidRequest(other.body_text()),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         match err {
@@ -235,8 +298,21 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static(r#"Bearer error="invalid_token""#),
                 );
             }
+            // RFC 6749 §5.2: a client that tried HTTP Basic is challenged with it.
+            Self::InvalidClient => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Basic realm="wxlogin""#),
+                );
+            }
             Self::RateLimited { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, retry_after.as_secs().max(1).into());
+            }
+            Self::UpstreamBusy => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    UPSTREAM_BUSY_RETRY_AFTER.as_secs().into(),
+                );
             }
             _ => {}
         }
@@ -281,10 +357,12 @@ mod tests {
             ApiError::InvalidToken,
             ApiError::InvalidRefreshToken,
             ApiError::TokenReused,
+            ApiError::InvalidClient,
             ApiError::Unavailable,
             ApiError::NotFound,
             ApiError::MethodNotAllowed,
             ApiError::PayloadTooLarge,
+            ApiError::RequestTimeout,
             ApiError::InvalidPhoneCode,
             ApiError::WechatTokenUnavailable,
             ApiError::SessionKeyStale,
@@ -304,10 +382,12 @@ mod tests {
                 | ApiError::InvalidToken
                 | ApiError::InvalidRefreshToken
                 | ApiError::TokenReused
+                | ApiError::InvalidClient
                 | ApiError::Unavailable
                 | ApiError::NotFound
                 | ApiError::MethodNotAllowed
                 | ApiError::PayloadTooLarge
+                | ApiError::RequestTimeout
                 | ApiError::InvalidPhoneCode
                 | ApiError::WechatTokenUnavailable
                 | ApiError::SessionKeyStale

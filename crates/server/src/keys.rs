@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
@@ -28,12 +29,15 @@ impl SigningKeys {
         match config {
             SigningConfig::Hs256 { secret } => {
                 let secret = secret.expose_secret().as_bytes();
-                // A hash of a 256-bit-or-longer secret reveals nothing usable about it.
-                let kid = key_id(&[b"hs256:".as_slice(), secret].concat());
+                let kid = hs256_key_id(secret);
+                let verifying = DecodingKey::from_secret(secret);
                 Self {
                     algorithm: Algorithm::HS256,
                     encoding: EncodingKey::from_secret(secret),
-                    verifying: HashMap::from([(kid.clone(), DecodingKey::from_secret(secret))]),
+                    verifying: HashMap::from([
+                        (kid.clone(), verifying.clone()),
+                        (legacy_hs256_key_id(secret), verifying),
+                    ]),
                     current_kid: kid,
                     // A shared secret is never published.
                     jwks: json!({ "keys": [] }),
@@ -91,7 +95,60 @@ fn public_jwk(key: &Ed25519Key) -> (String, Value) {
     (kid, jwk)
 }
 
-/// A short stable id for a key: the start of its SHA-256, base64url.
+/// A short stable id for a key: the start of its SHA-256, base64url. Only for public keys.
 fn key_id(material: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(&Sha256::digest(material)[..12])
+}
+
+/// The id of an HS256 secret: an HMAC of a fixed label under the secret. Every instance with the
+/// secret, before and after any restart, names it alike; a new secret gets a new id, so tokens
+/// signed under the old one are refused as naming a key we do not have. Without the secret the id
+/// is as good as random; with a guess of it, it confirms no more than the token's signature
+/// already does, which is why weak secrets are refused at start (see `config/secrets.rs`).
+fn hs256_key_id(secret: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    mac.update(b"wxlogin HS256 key id v1");
+    URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..12])
+}
+
+/// The id tokens were signed under before [`hs256_key_id`]: a plain hash of the secret, which
+/// lets anyone test a guessed secret against a token header. Still accepted so that tokens
+/// issued before the change keep working until they expire; never issued.
+fn legacy_hs256_key_id(secret: &[u8]) -> String {
+    key_id(&[b"hs256:".as_slice(), secret].concat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn hs256(secret: &str) -> SigningKeys {
+        SigningKeys::from_config(&SigningConfig::Hs256 {
+            secret: secret.to_owned().into(),
+        })
+    }
+
+    #[test]
+    fn an_hs256_key_id_is_no_hash_of_the_secret_and_stays_stable() {
+        let keys = hs256(SECRET);
+        let digest = |material: &[u8]| URL_SAFE_NO_PAD.encode(&Sha256::digest(material)[..12]);
+        // Neither the hash an attacker would try first nor the one issued before.
+        assert_ne!(keys.current_kid, digest(SECRET.as_bytes()));
+        assert_ne!(
+            keys.current_kid,
+            digest(format!("hs256:{SECRET}").as_bytes())
+        );
+        // The same on every instance and after a restart; another secret, another id.
+        assert_eq!(keys.current_kid, hs256(SECRET).current_kid);
+        assert_ne!(
+            keys.current_kid,
+            hs256(&SECRET.replace('0', "z")).current_kid
+        );
+        // Tokens signed under the former id still verify.
+        assert!(keys
+            .verifying_key(&digest(format!("hs256:{SECRET}").as_bytes()))
+            .is_some());
+    }
 }

@@ -3,12 +3,15 @@
 //! The binary is a thin shell over [`app`] and [`serve`]; tests build the very same router.
 
 pub mod config;
+mod connections;
 mod domain;
 mod error;
 mod http;
+mod introspection_clients;
 mod keys;
 mod sealing;
 mod services;
+mod signed_claims;
 pub mod state;
 mod storage;
 pub mod telemetry;
@@ -24,24 +27,26 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use config::Config;
+use config::{Config, ConnectionLimits};
+use introspection_clients::IntrospectionClients;
 use keys::SigningKeys;
 use services::access_token::PlatformTokens;
+use services::avatar_reads::AvatarReads;
 use services::session_cache::SessionCache;
-use services::session_keys::SessionKeys;
+use services::session_keys::{self, SessionKeys};
 use services::sessions::Sessions;
+use services::user_budget::UserBudget;
 use state::{AppState, Services};
+use storage::sessions::RefreshBudget;
 use tokens::AccessTokens;
 use wechat::WechatClient;
 
 pub use sealing::SessionKeySealer;
+pub use services::pruning::{prune_once, Pruned};
 pub use storage::users::{find_by_unionid, User};
 
 /// The schema, embedded so a deployed binary migrates its database on start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
-
-/// How long a request waits for a free database connection before answering 503.
-const DB_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
@@ -53,40 +58,91 @@ pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Err
     let session_cache = SessionCache::new(config.session_cache_ttl, Arc::new(Instant::now));
     Ok(AppState::new(Services {
         wechat: WechatClient::new(config.wechat.clone())?,
-        tokens: Arc::new(AccessTokens::new(
-            SigningKeys::from_config(&config.signing),
-            config.access_token_ttl,
+        tokens: Arc::new(
+            AccessTokens::new(
+                SigningKeys::from_config(&config.signing),
+                config.access_token_ttl,
+            )
+            .with_audience(&config.token_audience),
+        ),
+        sessions: Arc::new(Sessions::new(
+            db.clone(),
+            session_cache,
+            RefreshBudget {
+                per_window: config.session_refreshes_per_minute,
+                window: Duration::from_secs(60),
+            },
         )),
-        sessions: Arc::new(Sessions::new(db.clone(), session_cache)),
         platform_tokens: Arc::new(PlatformTokens::new(db.clone())),
         session_keys: SessionKeys::new(
             db.clone(),
             SessionKeySealer::from_secret(&config.seal_secret),
         ),
         refresh_token_ttl: config.refresh_token_ttl,
+        avatar_reads: AvatarReads::new(
+            db.clone(),
+            config.database_max_connections,
+            config.database_acquire_timeout,
+        ),
+        session_key_checks: UserBudget::new(session_keys::CHECKS, Arc::new(Instant::now)),
+        session_key_resets: UserBudget::new(session_keys::RESETS, Arc::new(Instant::now)),
+        introspection_clients: IntrospectionClients::new(&config.introspection_clients),
+        rate_limits: http::RateLimits::new(
+            config.rate_limit_login,
+            config.rate_limit_refresh,
+            config.trusted_proxies.clone(),
+        ),
         db,
     }))
 }
 
 /// Pool settings shared by the binary and tests. A request that cannot get a connection within
-/// the acquire timeout is answered 503 `unavailable` instead of hanging.
+/// `DATABASE_ACQUIRE_TIMEOUT` is answered 503 `unavailable` instead of hanging; while Postgres is
+/// down every request that needs it waits that long at most, since connecting is part of acquiring.
 pub fn pool_options(config: &Config) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(config.database_max_connections)
-        .acquire_timeout(DB_ACQUIRE_TIMEOUT)
+        .acquire_timeout(config.database_acquire_timeout)
+        // sqlx pings a connection, a round trip each time, when it comes back to the pool and
+        // again before lending it out. Under load it goes out again within microseconds of the
+        // first ping, so the second is skipped; one that sat idle, through a database restart
+        // perhaps, is still pinged before use.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IDLE_AFTER {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
+
+/// A pooled connection idle this long is pinged before use; one back from a request sooner is not.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 pub fn connect_options(database_url: &str) -> Result<PgConnectOptions, sqlx::Error> {
     database_url.parse()
 }
 
-/// Serves `state` on `listener` until `shutdown` completes, then lets in-flight requests finish.
+/// Serves `state` on `listener` within the connection `limits` until `shutdown` completes, then
+/// lets in-flight requests finish. Each request carries its peer's address as
+/// `ConnectInfo<SocketAddr>`, which rate limits key on (see `http/client_ip.rs`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    connections::serve(listener, app(state), limits, shutdown).await
+}
+
+/// Deletes ended sessions and spent refresh tokens every `PRUNE_INTERVAL`, in the background,
+/// for as long as the runtime runs. Safe on any number of instances at once.
+pub fn spawn_pruning(config: &Config, db: PgPool) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(services::pruning::run(
+        db,
+        config.prune_interval,
+        config.access_token_ttl,
+    ))
 }

@@ -5,20 +5,59 @@ use std::process::ExitCode;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use wxlogin_server::config::Config;
-use wxlogin_server::{build_state, connect_options, pool_options, serve, telemetry, MIGRATOR};
+use wxlogin_server::{
+    build_state, connect_options, pool_options, serve, spawn_pruning, telemetry, MIGRATOR,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // A missing .env is normal in production; the environment alone then configures us.
-    let _ = dotenvy::dotenv();
+    let loaded = load_env_file();
     telemetry::init();
-    match run().await {
+    let result = match loaded {
+        Ok(()) => run().await,
+        Err(message) => Err(message),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             // One line, naming what is wrong and never a secret's value.
             eprintln!("wxlogin-server: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Reads the file `ENV_FILE` names, or else `./.env` when there is one. Never a `.env` found in a
+/// parent directory, which may belong to someone else: one planted there could point
+/// `WECHAT_API_BASE` at a host that then receives the app secret. Variables already set in the
+/// environment win over the file's.
+fn load_env_file() -> Result<(), String> {
+    match std::env::var_os("ENV_FILE") {
+        Some(path) => dotenvy::from_path(path).map_err(|err| {
+            format!(
+                "configuration error: ENV_FILE names a file that cannot be read: {}",
+                env_file_problem(&err)
+            )
+        }),
+        // A missing .env is normal in production; the environment alone then configures us.
+        None => match dotenvy::from_path(".env") {
+            Err(err) if !err.not_found() => Err(format!(
+                "configuration error: ./.env cannot be read: {}",
+                env_file_problem(&err)
+            )),
+            _ => Ok(()),
+        },
+    }
+}
+
+/// What is wrong with an env file, without quoting its lines: they hold secrets.
+fn env_file_problem(err: &dotenvy::Error) -> String {
+    match err {
+        dotenvy::Error::LineParse(_, position) => {
+            format!("it cannot be parsed (at character {position})")
+        }
+        dotenvy::Error::Io(err) => err.to_string(),
+        _ => "it cannot be read".to_owned(),
     }
 }
 
@@ -37,6 +76,7 @@ async fn run() -> Result<(), String> {
         .run(&db)
         .await
         .map_err(|err| format!("database migration failed: {err}"))?;
+    let _pruning = spawn_pruning(&config, db.clone());
     let state =
         build_state(&config, db).map_err(|err| format!("cannot build the WeChat client: {err}"))?;
     let listener = TcpListener::bind(config.listen_addr)
@@ -44,7 +84,7 @@ async fn run() -> Result<(), String> {
         .map_err(|err| format!("cannot bind LISTEN_ADDR={}: {err}", config.listen_addr))?;
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
     println!("wxlogin-server listening on http://{addr}");
-    serve(listener, state, shutdown_signal())
+    serve(listener, state, config.connections, shutdown_signal())
         .await
         .map_err(|err| format!("server error: {err}"))?;
     tracing::info!("shut down cleanly");

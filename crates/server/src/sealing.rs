@@ -2,7 +2,7 @@
 //!
 //! A session_key decrypts a user's WeChat data and vouches for them to WeChat, so a leaked
 //! database must not leak it. It is sealed with AES-256-GCM under a key derived (HKDF-SHA256) from
-//! `SESSION_KEY_SECRET`, which defaults to `JWT_SECRET` under HS256 (see [`crate::config`]), and
+//! `SESSION_KEY_SECRET`, which must differ from `JWT_SECRET` (see [`crate::config`]), and
 //! bound to the (appid, openid) it belongs to, so a sealed value copied onto another user's row
 //! does not open.
 

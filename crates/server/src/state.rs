@@ -6,9 +6,13 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
+use crate::http::RateLimits;
+use crate::introspection_clients::IntrospectionClients;
 use crate::services::access_token::PlatformTokens;
+use crate::services::avatar_reads::AvatarReads;
 use crate::services::session_keys::SessionKeys;
 use crate::services::sessions::Sessions;
+use crate::services::user_budget::UserBudget;
 use crate::tokens::AccessTokens;
 use crate::wechat::WechatClient;
 
@@ -29,6 +33,15 @@ pub struct Services {
     /// Users' WeChat session_keys, sealed at rest.
     pub session_keys: SessionKeys,
     pub refresh_token_ttl: Duration,
+    /// Avatar downloads, on a few of the pool's connections only.
+    pub avatar_reads: AvatarReads,
+    /// Per user: session_key checks and resets, each a WeChat call.
+    pub session_key_checks: UserBudget,
+    pub session_key_resets: UserBudget,
+    /// The team's services that may ask whether a token is live.
+    pub introspection_clients: IntrospectionClients,
+    /// Per-client limits on login and refresh, for this instance.
+    pub rate_limits: RateLimits,
 }
 
 impl AppState {

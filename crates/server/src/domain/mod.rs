@@ -4,10 +4,12 @@ mod nickname;
 mod openid;
 mod phone_number;
 mod refresh_token;
+mod text;
 mod wechat_code;
 
 pub use nickname::{Nickname, NicknameError};
 pub use openid::Openid;
 pub use phone_number::PhoneNumber;
 pub use refresh_token::{RefreshToken, RefreshTokenHash};
+pub use text::is_bidi_control;
 pub use wechat_code::{WechatCode, WechatCodeError};

@@ -1,8 +1,13 @@
 //! The display name a user types into `<input type="nickname">`.
 
-/// A nickname that is safe to store and show: trimmed, 1 to [`Nickname::MAX_CHARS`] characters,
-/// with no control characters and no bidirectional overrides (which let a name display as
-/// something other than what it is).
+use unicode_normalization::UnicodeNormalization;
+
+use super::text::{is_combining_mark, is_control_or_format, is_default_ignorable, is_visible};
+
+/// A nickname that is safe to store and show: trimmed, in NFC, 1 to [`Nickname::MAX_CHARS`]
+/// characters with at least one visible, and nothing that renders as nothing or changes how the
+/// text around it displays (control, format and default-ignorable characters, line and paragraph
+/// separators, bidirectional controls, towers of combining marks).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nickname(String);
 
@@ -13,30 +18,47 @@ pub enum NicknameError {
     Empty,
     #[error("`nickname` must be at most {} characters", Nickname::MAX_CHARS)]
     TooLong,
-    #[error("`nickname` must not contain control or text-direction characters")]
+    #[error("`nickname` must not contain control, format, invisible or text-direction characters")]
     ForbiddenCharacter,
+    #[error(
+        "`nickname` must not stack more than {} marks on one character",
+        Nickname::MAX_MARKS_IN_A_ROW
+    )]
+    TooManyMarks,
+    #[error("`nickname` must contain at least one visible character")]
+    NothingVisible,
 }
 
 impl Nickname {
-    /// Counted in characters (Unicode scalar values), not bytes: a Chinese name of 32
+    /// Counted in characters (Unicode scalar values) after NFC, not bytes: a Chinese name of 32
     /// characters is as welcome as a Latin one.
     pub const MAX_CHARS: usize = 32;
+    /// Marks drawn on one character. Scripts that stack marks (Thai, Vietnamese, Devanagari)
+    /// need two or three after NFC; more only smears a name over the lines around it.
+    pub const MAX_MARKS_IN_A_ROW: usize = 4;
 
     pub fn parse(raw: &str) -> Result<Self, NicknameError> {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
+        // NFC, so that the same name typed on two keyboards is stored alike and counted alike.
+        let name: String = raw.trim().nfc().collect();
+        if name.is_empty() {
             return Err(NicknameError::Empty);
         }
-        if trimmed.chars().count() > Self::MAX_CHARS {
+        if name.chars().count() > Self::MAX_CHARS {
             return Err(NicknameError::TooLong);
         }
-        if trimmed
+        if name
             .chars()
-            .any(|c| c.is_control() || is_bidi_control(c))
+            .any(|c| is_control_or_format(c) || is_default_ignorable(c))
         {
             return Err(NicknameError::ForbiddenCharacter);
         }
-        Ok(Self(trimmed.to_owned()))
+        if longest_run_of_marks(&name) > Self::MAX_MARKS_IN_A_ROW {
+            return Err(NicknameError::TooManyMarks);
+        }
+        if !name.chars().any(is_visible) {
+            return Err(NicknameError::NothingVisible);
+        }
+        Ok(Self(name))
     }
 
     pub fn as_str(&self) -> &str {
@@ -44,9 +66,14 @@ impl Nickname {
     }
 }
 
-/// Unicode's explicit directional embeddings, overrides and isolates.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+fn longest_run_of_marks(name: &str) -> usize {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in name.chars() {
+        run = if is_combining_mark(c) { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
 }
 
 #[cfg(test)]
@@ -83,6 +110,49 @@ mod tests {
         }
     }
 
+    #[test]
+    fn invisible_and_format_characters_are_refused() {
+        let forbidden = [
+            "\u{200B}",
+            "\u{2060}",
+            "\u{FEFF}",
+            "\u{3164}",
+            "\u{200B}\u{2060}\u{FEFF}",
+            "a\u{061C}b",
+            "a\u{2028}b",
+            "a\u{2029}b",
+            "a\u{E0041}\u{E0042}",
+            "\u{200D}",
+            "a\u{00AD}b",
+        ];
+        for bad in forbidden {
+            assert_eq!(
+                Nickname::parse(bad),
+                Err(NicknameError::ForbiddenCharacter),
+                "{bad:?}"
+            );
+        }
+        for blank in ["\u{2800}", "\u{2800}\u{2800}", "\u{0301}"] {
+            assert_eq!(
+                Nickname::parse(blank),
+                Err(NicknameError::NothingVisible),
+                "{blank:?}"
+            );
+        }
+        let tower = format!("a{}", "\u{0301}".repeat(31));
+        assert_eq!(Nickname::parse(&tower), Err(NicknameError::TooManyMarks));
+    }
+
+    #[test]
+    fn names_are_stored_in_nfc_and_scripts_with_marks_are_welcome() {
+        // "é" typed as e + combining acute is stored as the one character U+00E9.
+        assert_eq!(Nickname::parse("Jose\u{0301}").unwrap().as_str(), "José");
+        for name in ["Nguyễn", "สมชาย", "नमस्ते", "小明 🐼", "a\u{2800}b"]
+        {
+            assert!(Nickname::parse(name).is_ok(), "{name:?}");
+        }
+    }
+
     proptest! {
         #[test]
         fn whatever_parses_is_trimmed_short_and_clean(raw in "\\PC{0,40}") {
@@ -91,6 +161,7 @@ mod tests {
                 prop_assert_eq!(text, text.trim());
                 prop_assert!((1..=Nickname::MAX_CHARS).contains(&text.chars().count()));
                 prop_assert!(!text.chars().any(char::is_control));
+                prop_assert!(text.chars().any(super::super::text::is_visible));
             }
         }
 
@@ -98,6 +169,12 @@ mod tests {
         fn any_control_character_is_refused(prefix in "[a-z]{1,5}", c in "\\p{Cc}", suffix in "[a-z]{1,5}") {
             let raw = format!("{prefix}{c}{suffix}");
             prop_assert!(Nickname::parse(&raw).is_err());
+        }
+
+        #[test]
+        fn any_format_character_is_refused(prefix in "[a-z]{1,5}", c in "[\\p{Cf}\\p{Zl}\\p{Zp}]", suffix in "[a-z]{1,5}") {
+            let raw = format!("{prefix}{c}{suffix}");
+            prop_assert_eq!(Nickname::parse(&raw), Err(NicknameError::ForbiddenCharacter));
         }
     }
 }

@@ -1,7 +1,10 @@
 //! `GET /avatars/{id}`: the avatars users uploaded through `/api/me/avatar`.
 //!
-//! Served with the type read from the image's magic bytes at upload and `nosniff`, so an upload
-//! can never become a page or a script.
+//! Served with the type read from the image's magic bytes at upload, `nosniff`, and a content
+//! security policy that forbids everything and sandboxes the document, so an upload can never
+//! become a page or a script, not even an image with HTML appended that a browser is talked into
+//! rendering. Reads go through [`crate::services::avatar_reads`], which keeps them from taking
+//! the whole database pool.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -13,10 +16,11 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::storage::avatars;
 
 /// An avatar's URL changes with every upload, so what is served under one never changes.
 const AVATAR_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+/// Nothing may load, run or navigate from an avatar, should it ever be rendered as a document.
+const AVATAR_CSP: &str = "default-src 'none'; sandbox";
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/avatars/{id}", get(avatar))
@@ -42,17 +46,26 @@ async fn avatar(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(AVATAR_CSP),
+        ),
     ];
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.split(',').any(|tag| tag.trim() == etag));
-    // What is served under an id never changes, so a client that names it already has it: no
-    // need to read the image from the database to say so.
+    // What is served under an id never changes, so a client that names it already has it, as
+    // long as it still exists: no need to read the image to say so.
     if matches {
+        if !state.avatar_reads.exists(id).await? {
+            return Err(ApiError::NotFound);
+        }
         return Ok((StatusCode::NOT_MODIFIED, cache_headers).into_response());
     }
-    let avatar = avatars::find(&state.db, id)
+    let avatar = state
+        .avatar_reads
+        .find(id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let content_type = HeaderValue::from_str(&avatar.content_type).map_err(ApiError::internal)?;

@@ -2,8 +2,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -22,13 +22,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes =
-            Bytes::from_request(request, state)
-                .await
-                .map_err(|rejection| match rejection.status() {
-                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-                    _ => ApiError::InvalidRequest(rejection.body_text()),
-                })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(ApiError::from)?;
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|err| ApiError::InvalidRequest(format!("invalid JSON body: {err}")))

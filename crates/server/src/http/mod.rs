@@ -3,12 +3,19 @@
 
 mod auth;
 mod avatars;
+mod client_ip;
 mod extract;
 mod health;
 mod jwks;
 mod me;
+mod no_store;
+#[cfg(test)]
+mod panics;
+mod rate_limit;
 mod user_view;
 mod wechat;
+
+use std::any::Any;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::HeaderName;
@@ -16,12 +23,14 @@ use axum::response::IntoResponse;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 pub use extract::{ApiJson, AuthUser};
+pub use rate_limit::RateLimits;
 
 /// Request bodies here are small JSON objects; anything bigger is a mistake or an attack.
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -29,23 +38,40 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .merge(health::router())
         .merge(auth::router())
         .merge(me::router())
         .merge(avatars::router())
         .merge(wechat::router())
-        .merge(jwks::router())
+        .merge(jwks::router());
+    with_layers(routes).with_state(state)
+}
+
+/// The fallbacks and the layers every request goes through, around `routes`.
+fn with_layers(routes: Router<AppState>) -> Router<AppState> {
+    routes
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::internal("handler panicked").into_response()
+        .layer(CatchPanicLayer::custom(|panic: Box<dyn Any + Send>| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("no message");
+            ApiError::internal(format!("handler panicked: {message}")).into_response()
         }))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::map_response(no_store::unless_declared))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // `ApiError` logs each failure once, with its cause, at the level it deserves;
+                // a second line per 5xx would double every log line of an outage.
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+        )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .with_state(state)
 }
 
 /// Names the user a request is for on its span, so that every line it logs says whom it was

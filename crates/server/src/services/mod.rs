@@ -2,7 +2,10 @@
 //! WeChat client for it.
 
 pub mod access_token;
+pub mod avatar_reads;
 pub mod profile;
+pub mod pruning;
 pub mod session_cache;
 pub mod session_keys;
 pub mod sessions;
+pub mod user_budget;

@@ -13,6 +13,10 @@ pub fn avatar_path(avatar_id: Uuid) -> String {
 
 /// Stores a new avatar, points the user at it and deletes the older ones, in one transaction:
 /// a failure leaves the old avatar in place and served.
+///
+/// The user's row is locked first, so that concurrent uploads of one user take turns: each
+/// deletes what the one before it stored, and exactly one image remains, the one the user points
+/// at. Without the lock each would delete only what was committed before it began.
 pub async fn replace_avatar(
     db: &PgPool,
     user_id: Uuid,
@@ -20,6 +24,9 @@ pub async fn replace_avatar(
     bytes: &[u8],
 ) -> Result<Option<User>, sqlx::Error> {
     let mut tx = db.begin().await?;
+    if !users::lock(&mut *tx, user_id).await? {
+        return Ok(None);
+    }
     let avatar_id = avatars::insert(&mut *tx, user_id, content_type, bytes).await?;
     avatars::delete_others(&mut *tx, user_id, avatar_id).await?;
     let user = users::set_avatar_url(&mut *tx, user_id, &avatar_path(avatar_id)).await?;

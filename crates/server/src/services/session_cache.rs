@@ -4,6 +4,10 @@
 //! for the cache TTL, so a session revoked by another instance is refused here at most that long
 //! after. A session revoked by this instance is refused at once, because every revocation goes
 //! through [`super::sessions::Sessions`], which writes here too.
+//!
+//! An entry is for a session *and* its user, as the token names both: an answer learned for one
+//! pair says nothing about a token that pairs the session with someone else, so such a token can
+//! neither ride on another user's live session nor mark it revoked for its owner.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -18,10 +22,17 @@ const SWEEP_ABOVE: usize = 50_000;
 /// move forward, so that aging an entry needs no sleep.
 pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 
+/// A session and the user a token says it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionOf {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+}
+
 pub struct SessionCache {
     ttl: Duration,
     clock: Clock,
-    entries: RwLock<HashMap<Uuid, (bool, Instant)>>,
+    entries: RwLock<HashMap<SessionOf, (bool, Instant)>>,
 }
 
 impl SessionCache {
@@ -33,20 +44,20 @@ impl SessionCache {
         }
     }
 
-    /// Whether the session is live, if this instance learned it within the TTL.
-    pub fn get(&self, session_id: Uuid) -> Option<bool> {
+    /// Whether the session is live for that user, if this instance learned it within the TTL.
+    pub fn get(&self, session: SessionOf) -> Option<bool> {
         let now = (self.clock)();
         let entries = self
             .entries
             .read()
             .unwrap_or_else(|poison| poison.into_inner());
-        match entries.get(&session_id) {
+        match entries.get(&session) {
             Some(&(live, learned)) if now.duration_since(learned) < self.ttl => Some(live),
             _ => None,
         }
     }
 
-    pub fn put(&self, session_id: Uuid, live: bool) {
+    pub fn put(&self, session: SessionOf, live: bool) {
         let now = (self.clock)();
         let mut entries = self
             .entries
@@ -56,7 +67,7 @@ impl SessionCache {
             let ttl = self.ttl;
             entries.retain(|_, (_, learned)| now.duration_since(*learned) < ttl);
         }
-        entries.insert(session_id, (live, now));
+        entries.insert(session, (live, now));
     }
 
     #[cfg(test)]
@@ -71,6 +82,28 @@ mod tests {
 
     use super::*;
 
+    fn session_of(user_id: Uuid) -> SessionOf {
+        SessionOf {
+            session_id: Uuid::new_v4(),
+            user_id,
+        }
+    }
+
+    #[test]
+    fn an_answer_is_for_its_session_and_user_together() {
+        let (clock, _) = manual_clock();
+        let cache = SessionCache::new(Duration::from_secs(5), clock);
+        let owner = session_of(Uuid::new_v4());
+        let borrowed = SessionOf {
+            user_id: Uuid::new_v4(),
+            ..owner
+        };
+        cache.put(owner, true);
+        assert_eq!(cache.get(borrowed), None, "another user's live session");
+        cache.put(borrowed, false);
+        assert_eq!(cache.get(owner), Some(true), "not revoked for its owner");
+    }
+
     /// A clock that moves only when told to.
     fn manual_clock() -> (Clock, Arc<Mutex<Instant>>) {
         let now = Arc::new(Mutex::new(Instant::now()));
@@ -82,7 +115,7 @@ mod tests {
     fn answers_expire_exactly_at_the_ttl() {
         let (clock, now) = manual_clock();
         let cache = SessionCache::new(Duration::from_secs(5), clock);
-        let id = Uuid::new_v4();
+        let id = session_of(Uuid::new_v4());
         assert_eq!(cache.get(id), None);
         cache.put(id, true);
         assert_eq!(cache.get(id), Some(true));
@@ -104,11 +137,11 @@ mod tests {
         let (clock, now) = manual_clock();
         let cache = SessionCache::new(Duration::from_secs(5), clock);
         for _ in 0..=SWEEP_ABOVE {
-            cache.put(Uuid::new_v4(), true);
+            cache.put(session_of(Uuid::new_v4()), true);
         }
         assert_eq!(cache.len(), SWEEP_ABOVE + 1);
         *now.lock().unwrap() += Duration::from_secs(5);
-        let fresh = Uuid::new_v4();
+        let fresh = session_of(Uuid::new_v4());
         cache.put(fresh, true);
         assert_eq!(cache.len(), 1, "only the entry learned now is kept");
         assert_eq!(cache.get(fresh), Some(true));

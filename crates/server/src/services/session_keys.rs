@@ -3,6 +3,8 @@
 //!
 //! An opened key is used at once by the caller and never reaches a response or a log line.
 
+use std::time::Duration;
+
 use secrecy::SecretString;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -10,6 +12,22 @@ use uuid::Uuid;
 use crate::domain::Openid;
 use crate::sealing::SessionKeySealer;
 use crate::storage::wechat_sessions;
+
+use super::user_budget::Allowance;
+
+/// How often each user may have the server check their session_key with WeChat: a client checks
+/// when it starts or comes back to the foreground, so a few a minute is plenty.
+pub const CHECKS: Allowance = Allowance {
+    calls: 10,
+    window: Duration::from_secs(60),
+};
+
+/// How often each user may have WeChat replace their session_key: a reset is for a key that may
+/// have leaked, rare by nature, and each one changes the key.
+pub const RESETS: Allowance = Allowance {
+    calls: 3,
+    window: Duration::from_secs(60 * 60),
+};
 
 #[derive(Clone)]
 pub struct SessionKeys {

@@ -8,19 +8,24 @@
 
 use uuid::Uuid;
 
-use super::session_cache::SessionCache;
+use super::session_cache::{SessionCache, SessionOf};
 use crate::domain::RefreshTokenHash;
 use crate::storage::login::{self, LoginIdentity, LoginRecord};
-use crate::storage::sessions::{self, Rotation, SessionRow, Successor};
+use crate::storage::sessions::{self, RefreshBudget, Rotation, SessionRow, Successor};
 
 pub struct Sessions {
     db: sqlx::PgPool,
     cache: SessionCache,
+    refresh_budget: RefreshBudget,
 }
 
 impl Sessions {
-    pub fn new(db: sqlx::PgPool, cache: SessionCache) -> Self {
-        Self { db, cache }
+    pub fn new(db: sqlx::PgPool, cache: SessionCache, refresh_budget: RefreshBudget) -> Self {
+        Self {
+            db,
+            cache,
+            refresh_budget,
+        }
     }
 
     /// Records a login: the user, their session_key, and a new session with its first refresh
@@ -29,16 +34,27 @@ impl Sessions {
         login::record(&self.db, login).await
     }
 
-    /// Uses up `presented` and stores `successor`. A replay past the grace period revokes the
-    /// session, here and in the cache.
+    /// Uses up `presented` and stores `successor`, within the session's refresh budget. A replay
+    /// past the grace period revokes the session, here and in the cache.
     pub async fn rotate(
         &self,
         presented: &RefreshTokenHash,
         successor: Successor<'_>,
     ) -> Result<Rotation, sqlx::Error> {
-        let rotation = sessions::rotate(&self.db, presented, successor).await?;
-        if let Rotation::Reused { session_id } = rotation {
-            self.cache.put(session_id, false);
+        let rotation =
+            sessions::rotate(&self.db, presented, successor, self.refresh_budget).await?;
+        if let Rotation::Reused {
+            session_id,
+            user_id,
+        } = rotation
+        {
+            self.cache.put(
+                SessionOf {
+                    session_id,
+                    user_id,
+                },
+                false,
+            );
         }
         Ok(rotation)
     }
@@ -52,7 +68,13 @@ impl Sessions {
     ) -> Result<bool, sqlx::Error> {
         let revoked = sessions::revoke(&self.db, session_id, user_id, why).await?;
         if revoked {
-            self.cache.put(session_id, false);
+            self.cache.put(
+                SessionOf {
+                    session_id,
+                    user_id,
+                },
+                false,
+            );
         }
         Ok(revoked)
     }
@@ -60,7 +82,13 @@ impl Sessions {
     /// Ends every live session of `user_id`.
     pub async fn revoke_all(&self, user_id: Uuid, why: &str) -> Result<(), sqlx::Error> {
         for session_id in sessions::revoke_all(&self.db, user_id, why).await? {
-            self.cache.put(session_id, false);
+            self.cache.put(
+                SessionOf {
+                    session_id,
+                    user_id,
+                },
+                false,
+            );
         }
         Ok(())
     }
@@ -71,11 +99,15 @@ impl Sessions {
         if cfg!(feature = "bench-skip-session-check") {
             return Ok(true);
         }
-        if let Some(live) = self.cache.get(session_id) {
+        let session = SessionOf {
+            session_id,
+            user_id,
+        };
+        if let Some(live) = self.cache.get(session) {
             return Ok(live);
         }
         let live = sessions::is_live(&self.db, session_id, user_id).await?;
-        self.cache.put(session_id, live);
+        self.cache.put(session, live);
         Ok(live)
     }
 

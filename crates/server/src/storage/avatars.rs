@@ -44,6 +44,16 @@ pub async fn delete_others(
     Ok(())
 }
 
+/// Whether an avatar is stored under `avatar_id`, without reading its image.
+pub async fn exists(db: impl PgExecutor<'_>, avatar_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM avatars WHERE id = $1) AS "exists!""#,
+        avatar_id
+    )
+    .fetch_one(db)
+    .await
+}
+
 pub async fn find(db: impl PgExecutor<'_>, avatar_id: Uuid) -> Result<Option<Avatar>, sqlx::Error> {
     sqlx::query_as!(
         Avatar,

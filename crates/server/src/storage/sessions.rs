@@ -22,6 +22,14 @@ use crate::domain::RefreshTokenHash;
 /// a replay. Two requests a client fired together must not cost it its session.
 pub const REUSE_GRACE: Duration = Duration::from_secs(5);
 
+/// How many refreshes one session may make per window; past it a refresh is refused until the
+/// window ends, and the presented token stays usable.
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshBudget {
+    pub per_window: u32,
+    pub window: Duration,
+}
+
 /// A live session, as the sessions list shows it.
 #[derive(Debug)]
 pub struct SessionRow {
@@ -39,7 +47,9 @@ pub enum Rotation {
     /// Unknown, expired, of an ended session, or used moments ago by a request that won a race.
     Refused,
     /// Used before, outside the grace period: the session has just been revoked.
-    Reused { session_id: Uuid },
+    Reused { session_id: Uuid, user_id: Uuid },
+    /// Live, but its session has used up its refreshes for now; nothing was changed.
+    OverBudget { retry_after: Duration },
 }
 
 /// The successor a rotation stores.
@@ -48,24 +58,33 @@ pub struct Successor<'a> {
     pub expires_at: OffsetDateTime,
 }
 
-/// Uses up `presented` and stores `successor`, all in one transaction.
+/// Uses up `presented` and stores `successor`, all in one transaction, within the session's
+/// refresh `budget`.
 ///
 /// The row lock on the presented token serialises racing refreshes: the first rotates, and the
-/// second then sees the token used within the grace period and is refused without harm.
+/// second then sees the token used within the grace period and is refused without harm. A session
+/// has one live token at a time, so that lock also serialises the session's budget count.
 pub async fn rotate(
     db: &PgPool,
     presented: &RefreshTokenHash,
     successor: Successor<'_>,
+    budget: RefreshBudget,
 ) -> Result<Rotation, sqlx::Error> {
     let mut tx = db.begin().await?;
     let grace_seconds = REUSE_GRACE.as_secs_f64();
+    let window_seconds = budget.window.as_secs_f64();
+    let per_window = i32::try_from(budget.per_window).unwrap_or(i32::MAX);
     let Some(token) = sqlx::query!(
         r#"
         SELECT rt.session_id, s.user_id,
                s.revoked_at IS NOT NULL OR s.expires_at <= now() AS "session_over!",
                rt.expires_at <= now() AS "expired!",
                rt.used_at IS NOT NULL AS "used!",
-               COALESCE(rt.used_at > now() - make_interval(secs => $2), false) AS "used_in_grace!"
+               COALESCE(rt.used_at > now() - make_interval(secs => $2), false) AS "used_in_grace!",
+               (s.refresh_window_started_at > now() - make_interval(secs => $3)
+                   AND s.refreshes_in_window >= $4) AS "over_budget!",
+               EXTRACT(EPOCH FROM s.refresh_window_started_at + make_interval(secs => $3) - now())
+                   ::float8 AS "window_ends_in!"
         FROM refresh_tokens rt
         JOIN sessions s ON s.id = rt.session_id
         WHERE rt.token_hash = $1
@@ -73,6 +92,8 @@ pub async fn rotate(
         "#,
         presented.as_slice(),
         grace_seconds,
+        window_seconds,
+        per_window,
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -94,6 +115,13 @@ pub async fn rotate(
         tx.commit().await?;
         return Ok(Rotation::Reused {
             session_id: token.session_id,
+            user_id: token.user_id,
+        });
+    }
+    if token.over_budget {
+        tx.rollback().await?;
+        return Ok(Rotation::OverBudget {
+            retry_after: Duration::from_secs_f64(token.window_ends_in.max(1.0)),
         });
     }
     sqlx::query!(
@@ -103,12 +131,23 @@ pub async fn rotate(
         ), successor AS (
             INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($2, $3, $4)
         )
-        UPDATE sessions SET last_used_at = now(), expires_at = $4 WHERE id = $3
+        UPDATE sessions SET
+            last_used_at = now(),
+            expires_at = $4,
+            -- Every expression here reads the row as it was: a window that has ended starts anew.
+            refreshes_in_window = CASE
+                WHEN refresh_window_started_at > now() - make_interval(secs => $5)
+                THEN refreshes_in_window + 1 ELSE 1 END,
+            refresh_window_started_at = CASE
+                WHEN refresh_window_started_at > now() - make_interval(secs => $5)
+                THEN refresh_window_started_at ELSE now() END
+        WHERE id = $3
         "#,
         presented.as_slice(),
         successor.hash.as_slice(),
         token.session_id,
         successor.expires_at,
+        window_seconds,
     )
     .execute(&mut *tx)
     .await?;
@@ -195,4 +234,49 @@ pub async fn list_live(
     )
     .fetch_all(db)
     .await
+}
+
+/// Deletes up to `batch` sessions that have ended (revoked or past their expiry), with their
+/// refresh tokens; returns how many. Rows another instance is deleting at the same moment are
+/// skipped rather than waited for, so any number of instances may prune at once.
+pub async fn delete_ended(db: impl PgExecutor<'_>, batch: i64) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query!(
+        r#"
+        DELETE FROM sessions WHERE id IN (
+            SELECT id FROM sessions
+            WHERE revoked_at IS NOT NULL OR expires_at <= now()
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+        )
+        "#,
+        batch,
+    )
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Deletes up to `batch` refresh tokens that can no longer do anything: past their expiry, or
+/// used more than `used_for` ago; returns how many. Skips rows locked by a rotation or by
+/// another instance's prune.
+pub async fn delete_spent_refresh_tokens(
+    db: impl PgExecutor<'_>,
+    used_for: Duration,
+    batch: i64,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query!(
+        r#"
+        DELETE FROM refresh_tokens WHERE token_hash IN (
+            SELECT token_hash FROM refresh_tokens
+            WHERE expires_at <= now() OR used_at <= now() - make_interval(secs => $1)
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )
+        "#,
+        used_for.as_secs_f64(),
+        batch,
+    )
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
 }

@@ -132,6 +132,18 @@ pub async fn set_phone(
     Ok(row.map(|row| user_from_record!(row)))
 }
 
+/// Locks `user_id`'s row until the transaction ends, so that changes to the user that span
+/// several statements (replacing an avatar) run one at a time; false when there is no such user.
+pub async fn lock(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    let locked = sqlx::query_scalar!(
+        "SELECT 1 AS \"one!\" FROM users WHERE id = $1 FOR UPDATE",
+        user_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(locked.is_some())
+}
+
 /// Points the user at the avatar served under `avatar_url`.
 pub async fn set_avatar_url(
     db: impl PgExecutor<'_>,

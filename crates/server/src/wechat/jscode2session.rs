@@ -3,13 +3,12 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::response::read_answer;
 use super::{WechatClient, WechatError, WechatSession};
 use crate::domain::{Openid, WechatCode};
 
-/// The success fields; errors were taken care of by [`read_answer`].
+/// The success fields; errors were taken care of by [`super::response::read_answer`].
 #[derive(Deserialize)]
-struct Answer {
+pub(super) struct Answer {
     openid: Option<String>,
     session_key: Option<SecretString>,
     unionid: Option<String>,
@@ -17,8 +16,13 @@ struct Answer {
 
 impl WechatClient {
     /// Trades a login code for the user's WeChat session, retrying while WeChat is busy.
+    /// Concurrent requests with the same code share one call and its answer.
     pub async fn code_to_session(&self, code: &WechatCode) -> Result<WechatSession, WechatError> {
-        self.retry.run(|| self.code_to_session_once(code)).await
+        self.logins
+            .run(code.as_str(), || {
+                self.retry.run(|| self.code_to_session_once(code))
+            })
+            .await
     }
 
     async fn code_to_session_once(&self, code: &WechatCode) -> Result<WechatSession, WechatError> {
@@ -31,23 +35,27 @@ impl WechatClient {
                 ("js_code", code.as_str()),
                 ("grant_type", "authorization_code"),
             ]);
-        let answer: Answer = read_answer(request).await?;
-        let (Some(openid), Some(session_key)) = (answer.openid, answer.session_key) else {
-            return Err(WechatError::Malformed(
-                "success without openid or session_key".into(),
-            ));
-        };
-        if session_key.expose_secret().is_empty() {
-            return Err(WechatError::Malformed(
-                "success with an empty session_key".into(),
-            ));
-        }
-        let openid = Openid::parse(openid)
-            .map_err(|err| WechatError::Malformed(format!("jscode2session: {err}")))?;
-        Ok(WechatSession {
-            openid,
-            unionid: answer.unionid.filter(|u| !u.is_empty()),
-            session_key,
-        })
+        session_from(self.answer(request).await?)
     }
+}
+
+/// What WeChat vouched for in a success answer, or why it cannot be used.
+pub(super) fn session_from(answer: Answer) -> Result<WechatSession, WechatError> {
+    let (Some(openid), Some(session_key)) = (answer.openid, answer.session_key) else {
+        return Err(WechatError::Malformed(
+            "success without openid or session_key".into(),
+        ));
+    };
+    if session_key.expose_secret().is_empty() {
+        return Err(WechatError::Malformed(
+            "success with an empty session_key".into(),
+        ));
+    }
+    let openid = Openid::parse(openid)
+        .map_err(|err| WechatError::Malformed(format!("jscode2session: {err}")))?;
+    Ok(WechatSession {
+        openid,
+        unionid: answer.unionid.filter(|u| !u.is_empty()),
+        session_key,
+    })
 }

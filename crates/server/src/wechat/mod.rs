@@ -9,11 +9,16 @@
 //! an error message: transport errors are stripped of their URL before they leave this module.
 
 pub mod crypto;
+#[cfg(test)]
+mod fuzz;
+mod in_flight;
 mod jscode2session;
 mod platform;
 mod response;
 mod retry;
+mod single_flight;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -21,9 +26,12 @@ use secrecy::SecretString;
 use crate::config::WechatConfig;
 use crate::domain::Openid;
 
+use in_flight::Slots;
 use retry::RetryPolicy;
+use single_flight::SingleFlight;
 
 /// What WeChat says about a login code.
+#[derive(Clone)]
 pub struct WechatSession {
     pub openid: Openid,
     pub unionid: Option<String>,
@@ -40,7 +48,9 @@ impl std::fmt::Debug for WechatSession {
 }
 
 /// How a WeChat call failed, in the terms the login flow acts on.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Clone`, so that requests sharing one call (see [`single_flight`]) each get its answer.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum WechatError {
     #[error("WeChat refused the login code (errcode {0})")]
     InvalidCode(i64),
@@ -61,7 +71,10 @@ pub enum WechatError {
     #[error("WeChat did not answer in time")]
     Timeout,
     #[error("WeChat could not be reached: {0}")]
-    Transport(reqwest::Error),
+    Transport(Arc<reqwest::Error>),
+    /// Every slot for a WeChat call was taken (`WECHAT_MAX_IN_FLIGHT`); WeChat was not asked.
+    #[error("too many WeChat calls in flight; none was made")]
+    Saturated,
 }
 
 impl From<reqwest::Error> for WechatError {
@@ -70,7 +83,7 @@ impl From<reqwest::Error> for WechatError {
             Self::Timeout
         } else {
             // The URL carries the app secret.
-            Self::Transport(err.without_url())
+            Self::Transport(Arc::new(err.without_url()))
         }
     }
 }
@@ -80,6 +93,9 @@ pub struct WechatClient {
     http: reqwest::Client,
     config: WechatConfig,
     retry: RetryPolicy,
+    slots: Slots,
+    /// jscode2session calls in flight, by login code.
+    logins: Arc<SingleFlight<Result<WechatSession, WechatError>>>,
 }
 
 impl WechatClient {
@@ -95,6 +111,8 @@ impl WechatClient {
                 attempts: config.busy_attempts,
                 base_delay: config.busy_backoff,
             },
+            slots: Slots::new(config.max_in_flight),
+            logins: Arc::new(SingleFlight::new()),
             config,
         })
     }

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
 
-use super::response::read_answer;
 use super::{WechatClient, WechatError};
 use crate::domain::{Openid, PhoneNumber, WechatCode};
 
@@ -51,35 +50,23 @@ impl WechatError {
 impl WechatClient {
     /// `POST /cgi-bin/stable_token`. The secret goes in the JSON body, not the URL.
     pub async fn stable_token(&self, force_refresh: bool) -> Result<StableToken, WechatError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            access_token: Option<SecretString>,
-            expires_in: Option<u64>,
-        }
         let body = json!({
             "grant_type": "client_credential",
             "appid": self.config.appid,
             "secret": self.config.secret.expose_secret(),
             "force_refresh": force_refresh,
         });
-        let answer: Answer = self
+        let answer: StableTokenAnswer = self
             .retry
             .run(|| async {
                 let request = self
                     .http
                     .post(format!("{}/cgi-bin/stable_token", self.config.api_base))
                     .body(body.to_string());
-                read_answer(request).await
+                self.answer(request).await
             })
             .await?;
-        match (answer.access_token, answer.expires_in) {
-            (Some(token), Some(expires_in)) if !token.expose_secret().is_empty() => {
-                Ok(StableToken { token, expires_in })
-            }
-            _ => Err(WechatError::Malformed(
-                "stable_token success without access_token or expires_in".into(),
-            )),
-        }
+        stable_token_from(answer)
     }
 
     /// `POST /wxa/business/getuserphonenumber`, binding the code to `openid` so that a code
@@ -92,12 +79,8 @@ impl WechatClient {
         code: &WechatCode,
         openid: &Openid,
     ) -> Result<PhoneNumber, WechatError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            phone_info: Option<PhoneInfo>,
-        }
         let body = json!({ "code": code.as_str(), "openid": openid.as_str() }).to_string();
-        let answer: Answer = self
+        let answer: PhoneAnswer = self
             .retry
             .run(|| async {
                 let request = self
@@ -108,14 +91,10 @@ impl WechatClient {
                     ))
                     .query(&[("access_token", token.expose_secret())])
                     .body(body.clone());
-                read_answer(request).await
+                self.answer(request).await
             })
             .await?;
-        let info = answer
-            .phone_info
-            .ok_or_else(|| WechatError::Malformed("success without phone_info".into()))?;
-        PhoneNumber::parse(info.pure_phone_number, info.country_code)
-            .map_err(|err| WechatError::Malformed(err.to_string()))
+        phone_from(answer)
     }
 
     /// `GET /wxa/checksession`: whether WeChat still accepts `session_key` for `openid`.
@@ -130,14 +109,7 @@ impl WechatClient {
             .retry
             .run(|| self.signed_get("/wxa/checksession", token, openid, &signature))
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(WechatError::Other {
-                errcode: ERR_INVALID_SIGNATURE,
-                ..
-            }) => Ok(false),
-            Err(err) => Err(err),
-        }
+        session_valid(result)
     }
 
     /// `GET /wxa/resetusersessionkey`: replaces the user's session_key with a new one, which it
@@ -149,29 +121,13 @@ impl WechatClient {
         openid: &Openid,
         session_key: &SecretString,
     ) -> Result<Option<SecretString>, WechatError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            session_key: Option<SecretString>,
-        }
         let signature = session_signature(session_key);
         // Not retried: a reset that WeChat performed but whose answer was lost would be repeated
         // with a key that no longer works.
-        match self
-            .signed_get::<Answer>("/wxa/resetusersessionkey", token, openid, &signature)
-            .await
-        {
-            Ok(Answer {
-                session_key: Some(key),
-            }) if !key.expose_secret().is_empty() => Ok(Some(key)),
-            Ok(_) => Err(WechatError::Malformed(
-                "reset success without session_key".into(),
-            )),
-            Err(WechatError::Other {
-                errcode: ERR_INVALID_SIGNATURE,
-                ..
-            }) => Ok(None),
-            Err(err) => Err(err),
-        }
+        reset_key_from(
+            self.signed_get("/wxa/resetusersessionkey", token, openid, &signature)
+                .await,
+        )
     }
 
     async fn signed_get<T: DeserializeOwned>(
@@ -190,7 +146,77 @@ impl WechatClient {
                 ("signature", signature),
                 ("sig_method", "hmac_sha256"),
             ]);
-        read_answer(request).await
+        self.answer(request).await
+    }
+}
+
+/// stable_token's success fields.
+#[derive(Deserialize)]
+pub(super) struct StableTokenAnswer {
+    access_token: Option<SecretString>,
+    expires_in: Option<u64>,
+}
+
+pub(super) fn stable_token_from(answer: StableTokenAnswer) -> Result<StableToken, WechatError> {
+    match (answer.access_token, answer.expires_in) {
+        (Some(token), Some(expires_in)) if !token.expose_secret().is_empty() => {
+            Ok(StableToken { token, expires_in })
+        }
+        _ => Err(WechatError::Malformed(
+            "stable_token success without access_token or expires_in".into(),
+        )),
+    }
+}
+
+/// getuserphonenumber's success fields.
+#[derive(Deserialize)]
+pub(super) struct PhoneAnswer {
+    phone_info: Option<PhoneInfo>,
+}
+
+pub(super) fn phone_from(answer: PhoneAnswer) -> Result<PhoneNumber, WechatError> {
+    let info = answer
+        .phone_info
+        .ok_or_else(|| WechatError::Malformed("success without phone_info".into()))?;
+    PhoneNumber::parse(info.pure_phone_number, info.country_code)
+        .map_err(|err| WechatError::Malformed(err.to_string()))
+}
+
+/// checksession's answer: any success means valid; a refused signature means not.
+pub(super) fn session_valid(
+    answer: Result<serde_json::Value, WechatError>,
+) -> Result<bool, WechatError> {
+    match answer {
+        Ok(_) => Ok(true),
+        Err(WechatError::Other {
+            errcode: ERR_INVALID_SIGNATURE,
+            ..
+        }) => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+/// resetusersessionkey's success fields.
+#[derive(Deserialize)]
+pub(super) struct ResetAnswer {
+    session_key: Option<SecretString>,
+}
+
+pub(super) fn reset_key_from(
+    answer: Result<ResetAnswer, WechatError>,
+) -> Result<Option<SecretString>, WechatError> {
+    match answer {
+        Ok(ResetAnswer {
+            session_key: Some(key),
+        }) if !key.expose_secret().is_empty() => Ok(Some(key)),
+        Ok(_) => Err(WechatError::Malformed(
+            "reset success without session_key".into(),
+        )),
+        Err(WechatError::Other {
+            errcode: ERR_INVALID_SIGNATURE,
+            ..
+        }) => Ok(None),
+        Err(err) => Err(err),
     }
 }
 

@@ -2,12 +2,17 @@
 //!
 //! WeChat reports errors inside HTTP 200 answers, often labelled `text/plain`, so a 200 is never
 //! taken for a success on its own: the body is read as JSON whatever its headers say, and a
-//! non-zero `errcode` becomes a [`WechatError`].
+//! non-zero `errcode` becomes a [`WechatError`]. A body is read up to [`MAX_ANSWER_BYTES`] and no
+//! further: whoever answers in WeChat's place cannot make this server buffer without end.
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::WechatError;
+
+/// The largest answer read. WeChat's largest legitimate answer is a mini-program code image,
+/// which stays well under a megabyte; every JSON answer is a few hundred bytes.
+pub(super) const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// The errcode and errmsg every WeChat answer may carry next to its data.
 #[derive(Deserialize)]
@@ -29,13 +34,39 @@ pub(super) async fn read_answer<T: DeserializeOwned>(
         return Err(WechatError::HttpStatus(status.as_u16()));
     }
     // Deliberately not `response.json()`: WeChat labels JSON as text/plain.
-    let body = response.bytes().await?;
-    let head: Status = serde_json::from_slice(&body)
+    let body = read_capped(response).await?;
+    parse_answer(&body)
+}
+
+/// The body, read chunk by chunk and given up on as soon as it passes [`MAX_ANSWER_BYTES`],
+/// whatever `Content-Length` claimed.
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, WechatError> {
+    let too_large = || WechatError::Malformed(format!("answer over {MAX_ANSWER_BYTES} bytes"));
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Reads the body of an HTTP 200 answer: JSON, with `errcode` 0 or absent, as `T`. Pure, so that
+/// every answer can be fuzzed without a server.
+pub(super) fn parse_answer<T: DeserializeOwned>(body: &[u8]) -> Result<T, WechatError> {
+    let head: Status = serde_json::from_slice(body)
         .map_err(|err| WechatError::Malformed(format!("not JSON: {err}")))?;
     if head.errcode != 0 {
         return Err(classify(head.errcode, head.errmsg));
     }
-    serde_json::from_slice(&body).map_err(|err| WechatError::Malformed(err.to_string()))
+    serde_json::from_slice(body).map_err(|err| WechatError::Malformed(err.to_string()))
 }
 
 /// Classifies a WeChat `errcode` that is not 0.

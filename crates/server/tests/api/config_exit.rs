@@ -1,46 +1,15 @@
 //! The binary itself: refusing bad configuration in one line, and shutting down gracefully.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use fake_wechat::{FakeWechatConfig, Fault};
 use sqlx::PgPool;
 
-use crate::helpers::config::{required_env, APPID, WECHAT_SECRET};
+use crate::helpers::binary::{empty_dir, env_with, run_with, BINARY};
+use crate::helpers::config::{APPID, WECHAT_SECRET};
 use crate::helpers::reply::assert_error;
-
-const BINARY: &str = env!("CARGO_BIN_EXE_wxlogin-server");
-
-/// A working directory with no `.env` above it, so only the variables given here count.
-fn empty_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wxlogin-config-test-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs the binary with exactly `env`; returns its exit code and what it wrote to stderr.
-fn run_with(env: &[(&str, String)]) -> (Option<i32>, String) {
-    let output = Command::new(BINARY)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .current_dir(empty_dir())
-        .output()
-        .expect("run the server binary");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-/// [`required_env`] with `variable` taken out and, when given, set to `value` instead.
-fn env_with(variable: &'static str, value: Option<&str>) -> Vec<(&'static str, String)> {
-    let mut env = required_env();
-    env.retain(|(name, _)| *name != variable);
-    env.extend(value.map(|value| (variable, value.to_owned())));
-    env
-}
 
 #[test]
 fn bad_configuration_exits_with_one_line_naming_the_variable() {

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use wxlogin_server::SessionKeySealer;
 
-use crate::helpers::config::{APPID, JWT_SECRET};
+use crate::helpers::config::{APPID, SESSION_KEY_SECRET};
 use crate::helpers::server::TestApp;
 use crate::helpers::tokens::{payload, token};
 
@@ -109,7 +109,7 @@ async fn a_unionid_is_stored_and_filled_in_when_it_first_appears(db: PgPool) {
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn the_newest_session_key_is_kept_sealed_on_the_server(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    let sealer = SessionKeySealer::from_secret(&JWT_SECRET.to_owned().into());
+    let sealer = SessionKeySealer::from_secret(&SESSION_KEY_SECRET.to_owned().into());
     for _ in 0..2 {
         let body = app.login_as("openid-key").await;
         let id: Uuid = body["user"]["id"].as_str().unwrap().parse().unwrap();

@@ -9,6 +9,9 @@
 mod helpers;
 
 // The fast tier.
+mod router_fuzz;
+mod router_hardening;
+mod router_introspect;
 mod router_keys;
 mod router_routes;
 mod router_tokens;
@@ -16,9 +19,14 @@ mod router_uploads;
 mod router_validation;
 
 // The HTTP tier.
+mod cache_control;
 mod config_exit;
+mod connections;
+mod env_file;
 mod errors;
+mod hardening;
 mod health;
+mod introspect;
 mod keys;
 mod login;
 mod logout;
@@ -27,7 +35,11 @@ mod phone;
 mod platform_secrets;
 mod platform_token;
 mod profile;
+mod pruning;
+mod rate_limits;
 mod refresh;
 mod secrets;
 mod unionid;
+mod verify;
+mod wechat_bound;
 mod wechat_data;

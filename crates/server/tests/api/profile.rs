@@ -73,13 +73,13 @@ async fn an_avatar_is_stored_and_served_with_its_type_and_cache_headers(db: PgPo
     };
     assert_eq!(revalidate().await.unwrap().status(), 304);
 
-    // Revalidation is answered from the id alone, without reading the image: even once the row
-    // is gone, a client holding that image hears 304, while a fresh fetch finds nothing.
+    // Revalidation asks only whether the avatar still exists, without reading the image: once
+    // the row is gone, a client holding that image hears 404, as a fresh fetch does.
     sqlx::query("DELETE FROM avatars")
         .execute(&app.db)
         .await
         .unwrap();
-    assert_eq!(revalidate().await.unwrap().status(), 304);
+    assert_error(revalidate().await.unwrap(), 404, "not_found").await;
     let fetched = app.get(&url).await;
     assert_error(fetched, 404, "not_found").await;
 }

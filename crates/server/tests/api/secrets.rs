@@ -4,7 +4,7 @@
 use fake_wechat::Fault;
 use sqlx::PgPool;
 
-use crate::helpers::config::{JWT_SECRET, WECHAT_SECRET};
+use crate::helpers::config::{JWT_SECRET, SESSION_KEY_SECRET, WECHAT_SECRET};
 use crate::helpers::logs::captured_logs;
 use crate::helpers::server::TestApp;
 use crate::helpers::tokens::{payload, token};
@@ -48,10 +48,11 @@ async fn no_secret_reaches_a_response_a_token_or_a_log(db: PgPool) {
 
     let logs = captured_logs();
     assert!(logs.contains("WeChat"), "the failures above were logged");
-    let secrets = session_keys
-        .iter()
-        .map(String::as_str)
-        .chain([WECHAT_SECRET, JWT_SECRET]);
+    let secrets = session_keys.iter().map(String::as_str).chain([
+        WECHAT_SECRET,
+        JWT_SECRET,
+        SESSION_KEY_SECRET,
+    ]);
     for secret in secrets {
         for text in &seen {
             assert!(

@@ -1,6 +1,7 @@
-//! `/api/auth/*`: tokens (login, refresh, logout), the sessions list, and the server's WeChat
-//! session_key for the signed-in user.
+//! `/api/auth/*`: tokens (login, refresh, logout), the sessions list, the server's WeChat
+//! session_key for the signed-in user, and token introspection for the team's other services.
 
+mod introspect;
 mod session_key;
 mod sessions;
 mod tokens;
@@ -14,4 +15,5 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(sessions::router())
         .merge(session_key::router())
+        .merge(introspect::router())
 }

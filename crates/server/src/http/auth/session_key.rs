@@ -3,14 +3,22 @@
 //!
 //! The key is opened by [`crate::services::session_keys`] and used at once; it never reaches a
 //! response or a log line.
+//!
+//! Each is a WeChat call on the user's behalf, so each user has a budget of them per window
+//! ([`session_keys::CHECKS`], [`session_keys::RESETS`]); past it the answer is 429
+//! `rate_limited`.
 
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::http::AuthUser;
+#[cfg(doc)]
+use crate::services::session_keys;
+use crate::services::user_budget::UserBudget;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -25,6 +33,11 @@ async fn check_session_key(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> Result<Json<Value>, ApiError> {
+    within_budget(
+        &state.session_key_checks,
+        auth.user_id,
+        "session_key checks",
+    )?;
     let held = state
         .session_keys
         .held(auth.user_id)
@@ -51,6 +64,11 @@ async fn reset_session_key(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> Result<Json<Value>, ApiError> {
+    within_budget(
+        &state.session_key_resets,
+        auth.user_id,
+        "session_key resets",
+    )?;
     let held = state
         .session_keys
         .held(auth.user_id)
@@ -70,4 +88,15 @@ async fn reset_session_key(
         .replace(auth.user_id, state.wechat.appid(), &held.openid, &fresh)
         .await?;
     Ok(Json(json!({ "reset": true })))
+}
+
+/// Counts the call against the user's `budget`, or refuses it with 429 once that is spent.
+fn within_budget(budget: &UserBudget, user_id: Uuid, what: &'static str) -> Result<(), ApiError> {
+    budget.take(user_id).map_err(|retry_after| {
+        tracing::warn!(what, "a user's budget is spent");
+        ApiError::RateLimited {
+            retry_after,
+            reason: "too many session_key requests for this user; retry later",
+        }
+    })
 }

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::{RefreshToken, WechatCode};
+use crate::domain::{is_bidi_control, RefreshToken, WechatCode};
 use crate::error::ApiError;
+use crate::http::rate_limit::{Login, Refresh, Within};
 use crate::http::user_view::UserView;
 use crate::http::{ApiJson, AuthUser};
 use crate::state::AppState;
@@ -57,6 +58,7 @@ struct TokenPair {
 /// Order matters: nothing is written and no token is signed until WeChat has vouched for the
 /// code, so every error path leaves no user behind and hands out nothing.
 async fn login(
+    _: Within<Login>,
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<LoginRequest>,
@@ -81,7 +83,7 @@ async fn login(
                 id: session_id,
                 user_agent: user_agent(&headers).as_deref(),
                 refresh_token_hash: &refresh_token.hash(),
-                expires_at: now + state.refresh_token_ttl,
+                expires_at: refresh_expiry(&state, now)?,
             },
         })
         .await?;
@@ -104,6 +106,7 @@ struct RefreshRequest {
 
 /// Rotates a refresh token: the presented one is used up, a new pair comes back.
 async fn refresh(
+    _: Within<Refresh>,
     State(state): State<AppState>,
     ApiJson(request): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
@@ -123,7 +126,7 @@ async fn refresh(
             &presented.hash(),
             Successor {
                 hash: &successor.hash(),
-                expires_at: now + state.refresh_token_ttl,
+                expires_at: refresh_expiry(&state, now)?,
             },
         )
         .await?;
@@ -140,6 +143,10 @@ async fn refresh(
             Ok(Json(token_pair(&state, subject, successor, now)?))
         }
         Rotation::Refused => Err(ApiError::InvalidRefreshToken),
+        Rotation::OverBudget { retry_after } => Err(ApiError::RateLimited {
+            retry_after,
+            reason: "this session refreshes too often; retry later",
+        }),
         Rotation::Reused { .. } => {
             tracing::warn!("a used refresh token came back; its session is revoked");
             Err(ApiError::TokenReused)
@@ -166,6 +173,15 @@ async fn logout_all(State(state): State<AppState>, auth: AuthUser) -> Result<Sta
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// When a refresh token issued at `now` runs out. Configuration bounds the lifetime; should it
+/// ever not, the request fails instead of the server panicking on a date past the calendar.
+fn refresh_expiry(state: &AppState, now: OffsetDateTime) -> Result<OffsetDateTime, ApiError> {
+    time::Duration::try_from(state.refresh_token_ttl)
+        .ok()
+        .and_then(|ttl| now.checked_add(ttl))
+        .ok_or_else(|| ApiError::internal("REFRESH_TOKEN_TTL overflows the calendar"))
+}
+
 fn token_pair(
     state: &AppState,
     subject: TokenSubject,
@@ -186,14 +202,45 @@ fn token_pair(
 }
 
 /// The device's User-Agent, for display only. Header bytes need not be ASCII (phones put model
-/// names in them), so they are read as UTF-8 leniently rather than dropped.
+/// names in them), so they are read as UTF-8 leniently rather than dropped. Control and
+/// bidirectional control characters are dropped: the sessions list must show a device as what
+/// it says, not reordered into something else.
 fn user_agent(headers: &HeaderMap) -> Option<String> {
     let raw = String::from_utf8_lossy(headers.get(header::USER_AGENT)?.as_bytes());
     let agent: String = raw
-        .trim()
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|&c| !c.is_control() && !is_bidi_control(c))
         .take(MAX_USER_AGENT_CHARS)
         .collect();
-    (!agent.is_empty()).then_some(agent)
+    let agent = agent.trim();
+    (!agent.is_empty()).then(|| agent.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn agent_of(value: &[u8]) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::USER_AGENT, HeaderValue::from_bytes(value).unwrap());
+        user_agent(&headers)
+    }
+
+    #[test]
+    fn user_agents_keep_their_text_without_direction_controls() {
+        let spoof =
+            "Mozilla/5.0 (iPhone) \u{202E}gpj.exe\u{202C} \u{2066}x\u{2069}\u{061C}\u{200F}";
+        assert_eq!(
+            agent_of(spoof.as_bytes()).as_deref(),
+            Some("Mozilla/5.0 (iPhone) gpj.exe x")
+        );
+        assert_eq!(
+            agent_of("Mozilla/5.0 (Linux; 小米 13)".as_bytes()).as_deref(),
+            Some("Mozilla/5.0 (Linux; 小米 13)")
+        );
+        assert_eq!(agent_of("\u{202E}".as_bytes()), None);
+        assert_eq!(agent_of(b"  "), None);
+    }
 }

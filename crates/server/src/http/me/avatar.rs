@@ -4,9 +4,8 @@
 //! An avatar's type is decided by its magic bytes, never by its name or the client's content
 //! type, so an upload can never become a page or a script.
 
-use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 
@@ -37,7 +36,7 @@ async fn upload_avatar(
         ApiError::InvalidRequest("expected a multipart/form-data upload with the image".into())
     })?;
     let bytes = loop {
-        let field = multipart.next_field().await.map_err(multipart_error)?;
+        let field = multipart.next_field().await.map_err(ApiError::from)?;
         let Some(field) = field else {
             return Err(ApiError::InvalidRequest(
                 "the upload carries no file; send the image as a file field".into(),
@@ -66,21 +65,13 @@ async fn upload_avatar(
 /// Reads a file part, stopping as soon as it passes the limit instead of buffering it all.
 async fn read_limited(mut field: Field<'_>) -> Result<Vec<u8>, ApiError> {
     let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+    while let Some(chunk) = field.chunk().await.map_err(ApiError::from)? {
         if bytes.len() + chunk.len() > MAX_AVATAR_BYTES {
             return Err(ApiError::PayloadTooLarge);
         }
         bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
-}
-
-fn multipart_error(err: MultipartError) -> ApiError {
-    if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge
-    } else {
-        ApiError::InvalidRequest(format!("malformed multipart upload: {}", err.body_text()))
-    }
 }
 
 /// The image type, by magic bytes.

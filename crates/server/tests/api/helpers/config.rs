@@ -11,6 +11,7 @@ use wxlogin_server::state::AppState;
 pub const APPID: &str = "wxtestappid000001";
 pub const WECHAT_SECRET: &str = "wechat-app-secret-for-tests";
 pub const JWT_SECRET: &str = "jwt-signing-secret-for-tests-0123456789";
+pub const SESSION_KEY_SECRET: &str = "session-key-sealing-secret-for-tests-9876543210";
 
 /// Port 1 on loopback refuses every connection: a database that is down.
 const UNREACHABLE_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:1/wxlogin";
@@ -31,6 +32,7 @@ pub fn required_env() -> Vec<(&'static str, String)> {
         ("WECHAT_APPID", APPID.to_owned()),
         ("WECHAT_SECRET", WECHAT_SECRET.to_owned()),
         ("JWT_SECRET", JWT_SECRET.to_owned()),
+        ("SESSION_KEY_SECRET", SESSION_KEY_SECRET.to_owned()),
     ]
 }
 
@@ -41,12 +43,21 @@ pub fn test_state(
     wechat_api_base: &str,
     overrides: &[(&'static str, String)],
 ) -> AppState {
+    let config = test_config(wechat_api_base, overrides);
+    wxlogin_server::build_state(&config, db).expect("state")
+}
+
+/// The configuration [`test_state`] builds the server from.
+pub fn test_config(wechat_api_base: &str, overrides: &[(&'static str, String)]) -> Config {
     let mut env: HashMap<&str, String> = required_env().into_iter().collect();
     env.insert("WECHAT_API_BASE", wechat_api_base.to_owned());
     env.insert("WECHAT_TIMEOUT_MS", "2000".to_owned());
     // Keep retries of WeChat's "busy" quick so the tests that provoke it stay fast.
     env.insert("WECHAT_BUSY_BACKOFF_MS", "5".to_owned());
+    // Every test client is 127.0.0.1, and some log in more often than one phone would; the
+    // tests of the limits set their own.
+    env.insert("RATE_LIMIT_LOGIN", "off".to_owned());
+    env.insert("RATE_LIMIT_REFRESH", "off".to_owned());
     env.extend(overrides.iter().cloned());
-    let config = Config::from_lookup(|name| env.get(name).cloned()).expect("test config");
-    wxlogin_server::build_state(&config, db).expect("state")
+    Config::from_lookup(|name| env.get(name).cloned()).expect("test config")
 }

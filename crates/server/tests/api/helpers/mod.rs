@@ -1,8 +1,12 @@
 //! Everything the tests share, by topic. Test modules import from here and never from one
 //! another, so each can be read, moved or deleted on its own.
 
+pub mod binary;
 pub mod config;
+pub mod fuzz;
+pub mod introspection;
 pub mod logs;
+pub mod raw;
 pub mod reply;
 pub mod router;
 pub mod server;

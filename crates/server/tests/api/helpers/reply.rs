@@ -8,6 +8,9 @@ use serde_json::Value;
 /// The challenge every refused bearer token is answered with (RFC 6750).
 pub const BEARER_CHALLENGE: &str = r#"Bearer error="invalid_token""#;
 
+/// The challenge a service is answered with when its introspection credentials are refused.
+pub const BASIC_CHALLENGE: &str = r#"Basic realm="wxlogin""#;
+
 /// A response's status, headers and body.
 pub struct Reply {
     /// What was asked, to name it when an assertion fails.
@@ -48,7 +51,7 @@ impl Reply {
     ///
     /// The shape is exact: `{"error": {"code", "message"}}` as JSON and nothing else, so an error
     /// can never carry a token or any other field. A refused bearer token is challenged with
-    /// [`BEARER_CHALLENGE`], and only a rate limit says when to retry.
+    /// [`BEARER_CHALLENGE`], and only a rate limit or a busy upstream says when to retry.
     pub fn assert_error(&self, status: u16, code: &str) -> &HeaderMap {
         let exchange = format!("{} answered {}", self.request, self.text());
         assert_eq!(self.status.as_u16(), status, "{exchange}");
@@ -66,6 +69,7 @@ impl Reply {
 
         let challenge = match code {
             "invalid_token" | "token_reused" => Some(BEARER_CHALLENGE),
+            "invalid_client" => Some(BASIC_CHALLENGE),
             _ => None,
         };
         let sent = self
@@ -75,7 +79,7 @@ impl Reply {
         assert_eq!(sent, challenge, "WWW-Authenticate of {code}: {exchange}");
         assert_eq!(
             self.headers.contains_key(RETRY_AFTER),
-            code == "rate_limited",
+            matches!(code, "rate_limited" | "upstream_busy"),
             "Retry-After of {code}: {exchange}"
         );
         &self.headers

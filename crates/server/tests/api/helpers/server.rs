@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use super::config::{test_state, APPID, WECHAT_SECRET};
+use super::config::{test_config, APPID, WECHAT_SECRET};
 use super::logs::capture_logs;
 use super::reply::assert_error;
 use super::tokens::token;
@@ -270,12 +270,14 @@ async fn start_server(
     fake: &FakeWechat,
     overrides: &[(&'static str, String)],
 ) -> String {
-    let state = test_state(db.clone(), &fake.base_url(), overrides);
+    let config = test_config(&fake.base_url(), overrides);
+    let state = wxlogin_server::build_state(&config, db.clone()).expect("state");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(wxlogin_server::serve(
         listener,
         state,
+        config.connections,
         std::future::pending(),
     ));
     base_url

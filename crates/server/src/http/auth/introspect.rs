@@ -1,0 +1,109 @@
+//! `POST /api/auth/introspect`: token introspection (RFC 7662) for the team's services that must
+//! learn at once that a session has ended.
+//!
+//! Only a client of `INTROSPECTION_CLIENTS` may ask, with HTTP Basic; with none configured the
+//! path answers 404 like any unknown one. A token is active only when it passes every check a
+//! bearer token passes here (key, algorithm, signature, issuer, audience, expiry) and its session
+//! is live, read as `/api/me` reads it: this instance's cache, then Postgres. A revocation made on
+//! another instance therefore reaches this answer within `SESSION_CACHE_TTL`.
+//!
+//! Any other token, whatever is wrong with it, gets `{"active": false}` and nothing else, so the
+//! answer never helps anyone probe tokens.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::ApiError;
+use crate::signed_claims::SignedClaims;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/auth/introspect", post(introspect))
+}
+
+/// The form RFC 7662 §2.1 defines. Its optional `token_type_hint` is ignored, as the RFC allows:
+/// wxlogin introspects access tokens only.
+#[derive(Deserialize)]
+struct IntrospectionRequest {
+    token: String,
+}
+
+/// RFC 7662 §2.2: `active`, and for an active token what it says.
+#[derive(Serialize)]
+struct Introspection {
+    active: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    claims: Option<SignedClaims>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'static str>,
+}
+
+async fn introspect(
+    State(state): State<AppState>,
+    _client: IntrospectionClient,
+    form: Result<Form<IntrospectionRequest>, FormRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Form(request) = form?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let claims = match state.tokens.verify_claims(&request.token, now) {
+        Ok(verified) => {
+            let subject = verified.subject;
+            let live = state
+                .sessions
+                .is_live(subject.session_id, subject.user_id)
+                .await?;
+            live.then_some(verified.claims)
+        }
+        Err(err) => {
+            tracing::debug!(error = %err, "introspected token refused");
+            None
+        }
+    };
+    let answer = Introspection {
+        active: claims.is_some(),
+        token_type: claims.as_ref().map(|_| "Bearer"),
+        claims,
+    };
+    // What a token says about a user is not for any cache along the way.
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(answer)))
+}
+
+/// A service that proved, with HTTP Basic, that it is one of `INTROSPECTION_CLIENTS`.
+struct IntrospectionClient;
+
+impl FromRequestParts<AppState> for IntrospectionClient {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let clients = &state.introspection_clients;
+        if !clients.any() {
+            return Err(ApiError::NotFound);
+        }
+        match basic_credentials(parts) {
+            Some((id, secret)) if clients.authenticate(&id, &secret) => Ok(Self),
+            _ => Err(ApiError::InvalidClient),
+        }
+    }
+}
+
+/// The user id and password of an `Authorization: Basic` header (RFC 7617); the scheme is
+/// case-insensitive.
+fn basic_credentials(parts: &Parts) -> Option<(String, String)> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
