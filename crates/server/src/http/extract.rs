@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::services::session_keys::HeldKey;
 use crate::state::AppState;
 
 /// A JSON body. The content type is not checked: WeChat's `wx.request` and many HTTP clients
@@ -39,6 +40,18 @@ where
 pub struct AuthUser {
     pub user_id: Uuid,
     pub session_id: Uuid,
+}
+
+impl AuthUser {
+    /// The caller's openid and the session_key the server holds for them, for the handlers that
+    /// use it. A valid token for a user who no longer exists is as good as no token.
+    pub async fn held_session_key(&self, state: &AppState) -> Result<HeldKey, ApiError> {
+        state
+            .session_keys
+            .held(self.user_id)
+            .await?
+            .ok_or(ApiError::InvalidToken)
+    }
 }
 
 impl FromRequestParts<AppState> for AuthUser {

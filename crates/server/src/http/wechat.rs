@@ -36,11 +36,7 @@ async fn decrypt(
     auth: AuthUser,
     ApiJson(body): ApiJson<EncryptedData>,
 ) -> Result<Json<Map<String, Value>>, ApiError> {
-    let held = state
-        .session_keys
-        .held(auth.user_id)
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
+    let held = auth.held_session_key(&state).await?;
     let key = held.session_key.ok_or(ApiError::SessionKeyStale)?;
     let data =
         crypto::decrypt_user_data(&key, &body.encrypted_data, &body.iv, state.wechat.appid())?;

@@ -38,11 +38,7 @@ async fn check_session_key(
         auth.user_id,
         "session_key checks",
     )?;
-    let held = state
-        .session_keys
-        .held(auth.user_id)
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
+    let held = auth.held_session_key(&state).await?;
     let Some(key) = held.session_key else {
         return Ok(Json(json!({ "valid": false })));
     };
@@ -69,11 +65,7 @@ async fn reset_session_key(
         auth.user_id,
         "session_key resets",
     )?;
-    let held = state
-        .session_keys
-        .held(auth.user_id)
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
+    let held = auth.held_session_key(&state).await?;
     let key = held.session_key.ok_or(ApiError::SessionKeyStale)?;
     let fresh = state
         .platform_tokens
