@@ -48,6 +48,9 @@ _test-all:
     node scripts/build-miniprogram.js --check --if-stale
     # docs/integrate.md's examples (Node, Python; Go and Java where installed) against a live wxlogin.
     node examples/run.js
+    # Pages served by wxlogin, in headless Chromium against a live wxlogin (skipped, saying why,
+    # where no Chromium is installed; CI installs it and skips none).
+    node --test --test-reporter={{ test_reporter }} --test-concurrency=1 web-tests/
 
 # Build the mini program's generated files (wasm module and glue; installs the wasm tools).
 miniprogram:

@@ -10,17 +10,15 @@
 // dependencies; otherwise they are skipped, saying why. Needs DATABASE_URL (scripts/with-db.js).
 'use strict';
 
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
+const { startStack } = require('../scripts/live-stack.js');
 
-const ROOT = path.resolve(__dirname, '..');
 const CI = !!process.env.CI && process.env.CI !== 'false';
 const AUDIENCE = 'orders';
 const APPID = 'wxexamplesappid00';
-const WECHAT_SECRET = 'examples-wechat-secret';
 
 function log(message) {
   console.error(`examples: ${message}`);
@@ -134,73 +132,6 @@ function firstError(text) {
   return (lines.find((line) => /error/i.test(line)) ?? lines.pop() ?? '').slice(0, 240);
 }
 
-/** Builds the two binaries and returns their paths. */
-function build() {
-  log('building wxlogin-server and fake-wechat');
-  const result = run('cargo', ['build', '--message-format=json-render-diagnostics', '-p', 'wxlogin-server', '-p', 'fake-wechat'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const executables = {};
-  for (const line of result.stdout.split('\n')) {
-    if (!line.includes('"executable":"')) continue;
-    const message = JSON.parse(line);
-    if (message.target.kind.includes('bin')) executables[message.target.name] = message.executable;
-  }
-  return executables;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A database of its own, so that the example's user never lands in the developer's data. */
-async function scratchDatabase(databaseUrl) {
-  const { Client } = require('pg');
-  const name = `wxlogin_examples_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: databaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(databaseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
-
-/** Starts `executable`, keeping its output to show if something goes wrong. */
-function start(executable, env) {
-  const child = spawn(executable, [], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.output = '';
-  child.stdout.on('data', (chunk) => (child.output += chunk));
-  child.stderr.on('data', (chunk) => (child.output += chunk));
-  return child;
-}
-
-async function waitUntilReady(url, child) {
-  for (let waited = 0; waited < 60000; waited += 100) {
-    if (child.exitCode !== null) fail(`wxlogin-server exited (${child.exitCode}):\n${child.output}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  fail(`wxlogin did not become ready within 60 s:\n${child.output}`);
-}
-
 /** The same signature over a payload that names another user. */
 function tamper(token) {
   const [header, payload, signature] = token.split('.');
@@ -216,41 +147,21 @@ function verifyWith(example, program, token, env) {
 }
 
 async function main() {
-  if (!process.env.DATABASE_URL) fail('DATABASE_URL is not set; run through scripts/with-db.js, as `just test` does');
   const programs = EXAMPLES.map((example) => ({ example, program: example.prepare() }));
-  const executables = build();
-  const db = await scratchDatabase(process.env.DATABASE_URL);
-  const children = [];
-  try {
-    const [wechatPort, serverPort] = [await freePort(), await freePort()];
-    const base = `http://127.0.0.1:${serverPort}`;
-    const { privateKey } = crypto.generateKeyPairSync('ed25519');
-    children.push(
-      start(executables['fake-wechat'], {
-        ...process.env,
-        FAKE_WECHAT_ADDR: `127.0.0.1:${wechatPort}`,
-        FAKE_WECHAT_APPID: APPID,
-        FAKE_WECHAT_SECRET: WECHAT_SECRET,
-        FAKE_WECHAT_DEV: '1', // accepts any login code once
-      }),
-    );
-    const server = start(executables['wxlogin-server'], {
-      ...process.env,
-      RUST_LOG: 'warn',
-      DATABASE_URL: db.url,
-      LISTEN_ADDR: `127.0.0.1:${serverPort}`,
-      WECHAT_APPID: APPID,
-      WECHAT_SECRET: WECHAT_SECRET,
-      WECHAT_API_BASE: `http://127.0.0.1:${wechatPort}`,
+  log('building and starting wxlogin-server and fake-wechat');
+  const { privateKey } = crypto.generateKeyPairSync('ed25519');
+  const stack = await startStack({
+    appid: APPID,
+    dbPrefix: 'wxlogin_examples',
+    serverEnv: {
       JWT_ALG: 'EdDSA',
       JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }),
       JWT_PREVIOUS_KEYS: '',
-      SESSION_KEY_SECRET: crypto.randomBytes(32).toString('hex'),
       TOKEN_AUDIENCE: AUDIENCE,
-    });
-    children.push(server);
-    await waitUntilReady(`${base}/readyz`, server);
-
+    },
+  });
+  const { base, server } = stack;
+  try {
     const login = await fetch(`${base}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -292,8 +203,7 @@ async function main() {
       fail(`under CI every required example must run; skipped: ${missing.map((e) => e.name).join(', ')}`);
     }
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await db.drop();
+    await stack.stop();
   }
 }
 
