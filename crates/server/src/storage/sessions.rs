@@ -58,103 +58,103 @@ pub struct Successor<'a> {
     pub expires_at: OffsetDateTime,
 }
 
-/// Uses up `presented` and stores `successor`, all in one transaction, within the session's
-/// refresh `budget`.
+/// Uses up `presented` and stores `successor` within the session's refresh `budget`, or revokes
+/// the session when `presented` is a replay: one statement, so one round trip, and atomic as
+/// any statement is.
 ///
 /// The row lock on the presented token serialises racing refreshes: the first rotates, and the
-/// second then sees the token used within the grace period and is refused without harm. A session
-/// has one live token at a time, so that lock also serialises the session's budget count.
+/// second, once the first commits, reads the token as used within the grace period and is refused
+/// without harm. A session has one live token at a time, so that lock also serialises the
+/// session's budget count. The writes below are each guarded by the one verdict, so at most one
+/// of them touches the session row.
 pub async fn rotate(
     db: &PgPool,
     presented: &RefreshTokenHash,
     successor: Successor<'_>,
     budget: RefreshBudget,
 ) -> Result<Rotation, sqlx::Error> {
-    let mut tx = db.begin().await?;
     let grace_seconds = REUSE_GRACE.as_secs_f64();
     let window_seconds = budget.window.as_secs_f64();
     let per_window = i32::try_from(budget.per_window).unwrap_or(i32::MAX);
     let Some(token) = sqlx::query!(
         r#"
-        SELECT rt.session_id, s.user_id,
-               s.revoked_at IS NOT NULL OR s.expires_at <= now() AS "session_over!",
-               rt.expires_at <= now() AS "expired!",
-               rt.used_at IS NOT NULL AS "used!",
-               COALESCE(rt.used_at > now() - make_interval(secs => $2), false) AS "used_in_grace!",
-               (s.refresh_window_started_at > now() - make_interval(secs => $3)
-                   AND s.refreshes_in_window >= $4) AS "over_budget!",
-               EXTRACT(EPOCH FROM s.refresh_window_started_at + make_interval(secs => $3) - now())
-                   ::float8 AS "window_ends_in!"
-        FROM refresh_tokens rt
-        JOIN sessions s ON s.id = rt.session_id
-        WHERE rt.token_hash = $1
-        FOR UPDATE OF rt
+        WITH token AS (
+            SELECT rt.session_id, s.user_id,
+                   s.revoked_at IS NOT NULL OR s.expires_at <= now() OR rt.expires_at <= now()
+                       OR COALESCE(rt.used_at > now() - make_interval(secs => $2), false)
+                       AS refused,
+                   rt.used_at IS NOT NULL AS used,
+                   (s.refresh_window_started_at > now() - make_interval(secs => $3)
+                       AND s.refreshes_in_window >= $4) AS over_budget,
+                   EXTRACT(EPOCH FROM s.refresh_window_started_at + make_interval(secs => $3)
+                       - now())::float8 AS window_ends_in
+            FROM refresh_tokens rt
+            JOIN sessions s ON s.id = rt.session_id
+            WHERE rt.token_hash = $1
+            FOR UPDATE OF rt
+        ), verdict AS (
+            SELECT session_id, user_id, window_ends_in,
+                   CASE WHEN refused THEN 'refused'
+                        WHEN used THEN 'reused'
+                        WHEN over_budget THEN 'over_budget'
+                        ELSE 'rotated' END AS outcome
+            FROM token
+        ), used_up AS (
+            UPDATE refresh_tokens rt SET used_at = now()
+            FROM verdict v
+            WHERE rt.token_hash = $1 AND v.outcome = 'rotated'
+        ), successor AS (
+            INSERT INTO refresh_tokens (token_hash, session_id, expires_at)
+            SELECT $5, session_id, $6 FROM verdict WHERE outcome = 'rotated'
+        ), rotated AS (
+            UPDATE sessions s SET
+                last_used_at = now(),
+                expires_at = $6,
+                -- Every expression here reads the row as it was: a window that has ended starts
+                -- anew.
+                refreshes_in_window = CASE
+                    WHEN s.refresh_window_started_at > now() - make_interval(secs => $3)
+                    THEN s.refreshes_in_window + 1 ELSE 1 END,
+                refresh_window_started_at = CASE
+                    WHEN s.refresh_window_started_at > now() - make_interval(secs => $3)
+                    THEN s.refresh_window_started_at ELSE now() END
+            FROM verdict v
+            WHERE s.id = v.session_id AND v.outcome = 'rotated'
+        ), revoked AS (
+            UPDATE sessions s SET revoked_at = now(), revoked_why = 'refresh token reused'
+            FROM verdict v
+            WHERE s.id = v.session_id AND v.outcome = 'reused'
+              AND s.revoked_at IS NULL AND s.expires_at > now()
+        )
+        SELECT session_id AS "session_id!", user_id AS "user_id!", outcome AS "outcome!",
+               window_ends_in AS "window_ends_in!"
+        FROM verdict
         "#,
         presented.as_slice(),
         grace_seconds,
         window_seconds,
         per_window,
+        successor.hash.as_slice(),
+        successor.expires_at,
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(db)
     .await?
     else {
         return Ok(Rotation::Refused);
     };
-    if token.session_over || token.expired || token.used_in_grace {
-        tx.rollback().await?;
-        return Ok(Rotation::Refused);
-    }
-    if token.used {
-        revoke(
-            &mut *tx,
-            token.session_id,
-            token.user_id,
-            "refresh token reused",
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(Rotation::Reused {
+    Ok(match token.outcome.as_str() {
+        "rotated" => Rotation::Rotated {
+            user_id: token.user_id,
+            session_id: token.session_id,
+        },
+        "reused" => Rotation::Reused {
             session_id: token.session_id,
             user_id: token.user_id,
-        });
-    }
-    if token.over_budget {
-        tx.rollback().await?;
-        return Ok(Rotation::OverBudget {
+        },
+        "over_budget" => Rotation::OverBudget {
             retry_after: Duration::from_secs_f64(token.window_ends_in.max(1.0)),
-        });
-    }
-    sqlx::query!(
-        r#"
-        WITH used AS (
-            UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1
-        ), successor AS (
-            INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($2, $3, $4)
-        )
-        UPDATE sessions SET
-            last_used_at = now(),
-            expires_at = $4,
-            -- Every expression here reads the row as it was: a window that has ended starts anew.
-            refreshes_in_window = CASE
-                WHEN refresh_window_started_at > now() - make_interval(secs => $5)
-                THEN refreshes_in_window + 1 ELSE 1 END,
-            refresh_window_started_at = CASE
-                WHEN refresh_window_started_at > now() - make_interval(secs => $5)
-                THEN refresh_window_started_at ELSE now() END
-        WHERE id = $3
-        "#,
-        presented.as_slice(),
-        successor.hash.as_slice(),
-        token.session_id,
-        successor.expires_at,
-        window_seconds,
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Rotation::Rotated {
-        user_id: token.user_id,
-        session_id: token.session_id,
+        },
+        _ => Rotation::Refused,
     })
 }
 
