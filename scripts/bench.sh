@@ -15,7 +15,11 @@
 #
 # Needs DATABASE_URL, wrk (Debian/Ubuntu: `apt-get install wrk`; macOS: `brew install wrk`) and
 # curl. Uses a database of its own, dropped first. BENCH_BIN_DIR=<dir> runs the wxlogin-server,
-# wxlogin-server-unchecked and fake-wechat found there instead of building: to compare builds.
+# wxlogin-server-unchecked and fake-wechat found there instead of building.
+#
+# BENCH_BASELINE=<wxlogin-server binary> compares an earlier build with this one in the same run:
+# the baseline gets a database of its own (it migrates its own schema) and its rows, marked
+# "before", alternate with this build's, so that both meet the same machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,7 +59,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-bench_db_url="$(node -e 'const u = new URL(process.env.DATABASE_URL); u.pathname = "/wxlogin_bench"; console.log(u.href)')"
+database_url() { # name
+  node -e 'const u = new URL(process.env.DATABASE_URL); u.pathname = "/" + process.argv[1]; console.log(u.href)' "$1"
+}
+bench_db_url="$(database_url wxlogin_bench)"
 node scripts/bench/postgres.js recreate wxlogin_bench
 
 bin="${BENCH_BIN_DIR:-}"
@@ -100,6 +107,11 @@ start_server hs256 $((PORT_BASE + 1)) "$bin/wxlogin-server"
 start_server eddsa $((PORT_BASE + 2)) "$bin/wxlogin-server" \
   JWT_ALG=EdDSA JWT_PRIVATE_KEY="@$work/ed25519.pem"
 start_server unchecked $((PORT_BASE + 3)) "$bin/wxlogin-server-unchecked"
+baseline="${BENCH_BASELINE:-}"
+if [ -n "$baseline" ]; then
+  node scripts/bench/postgres.js recreate wxlogin_bench_baseline
+  start_server before $((PORT_BASE + 4)) "$baseline" DATABASE_URL="$(database_url wxlogin_bench_baseline)"
+fi
 
 # CPU time in clock ticks (user + system, all threads) from /proc/<pid>/stat; fields counted from
 # the one after the command name, which may hold spaces.
@@ -159,19 +171,34 @@ echo "CPU columns: user + system time per request, from /proc"
 echo
 printf '%-36s %8s %8s %8s %7s %11s %11s\n' "" "req/s" "p50 ms" "p99 ms" failed "server µs" "Postgres µs"
 hs256="http://127.0.0.1:$((PORT_BASE + 1))"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s scripts/bench/login.lua "$hs256" > /dev/null # warm-up
-run hs256 "POST /api/auth/login (HS256)" -s scripts/bench/login.lua "$hs256"
+before="http://127.0.0.1:$((PORT_BASE + 4))"
+# With a baseline, each figure is measured for both builds, the baseline first, twice in turn.
+rounds="hs256"
+[ -n "$baseline" ] && rounds="before hs256 before hs256"
+url_of() { case "$1" in before) echo "$before" ;; *) echo "$hs256" ;; esac; }
+port_of() { case "$1" in before) echo $((PORT_BASE + 4)) ;; *) echo $((PORT_BASE + 1)) ;; esac; }
+label_of() { case "$1" in before) echo "before: $2" ;; *) echo "$2" ;; esac; }
 
-for i in $(seq $((CONNECTIONS * 2))); do
-  login_field $((PORT_BASE + 1)) "refresher$i:$RANDOM$RANDOM" refresh_token
-done > "$work/refresh-tokens"
-TOKENS_FILE="$work/refresh-tokens" THREADS="$THREADS" \
-  run hs256 "POST /api/auth/refresh (HS256)" -s scripts/bench/refresh.lua "$hs256"
+for name in $rounds; do
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s scripts/bench/login.lua "$(url_of "$name")" > /dev/null # warm-up
+  run "$name" "$(label_of "$name" "POST /api/auth/login (HS256)")" -s scripts/bench/login.lua "$(url_of "$name")"
+done
+
+for name in $rounds; do
+  for i in $(seq $((CONNECTIONS * 2))); do
+    login_field "$(port_of "$name")" "refresher$i:$RANDOM$RANDOM" refresh_token
+  done > "$work/refresh-tokens"
+  TOKENS_FILE="$work/refresh-tokens" THREADS="$THREADS" \
+    run "$name" "$(label_of "$name" "POST /api/auth/refresh (HS256)")" -s scripts/bench/refresh.lua "$(url_of "$name")"
+done
 
 # /api/me: the three servers in turn, twice, so that a drift of the machine during the run shows
 # up as a difference between rounds rather than between servers.
-for name in unchecked hs256 eddsa unchecked hs256 eddsa; do
+me_rounds="unchecked hs256 eddsa"
+[ -n "$baseline" ] && me_rounds="before $me_rounds"
+for name in $me_rounds $me_rounds; do
   case "$name" in
+    before) port=$((PORT_BASE + 4)) label="before: GET /api/me (HS256)" ;;
     unchecked) port=$((PORT_BASE + 3)) label="GET /api/me (HS256, no revocation)" ;;
     hs256) port=$((PORT_BASE + 1)) label="GET /api/me (HS256)" ;;
     eddsa) port=$((PORT_BASE + 2)) label="GET /api/me (EdDSA)" ;;
@@ -181,13 +208,13 @@ for name in unchecked hs256 eddsa unchecked hs256 eddsa; do
 done
 
 echo
-for name in hs256 eddsa unchecked; do
+for name in ${baseline:+before} hs256 eddsa unchecked; do
   rss_kb="$(awk '/VmHWM/ {print $2}' "/proc/${server_pid[$name]}/status")"
   printf 'peak RSS of the %-9s server: %d MB\n' "$name" $((rss_kb / 1024))
 done
 # The servers' own warnings, counted rather than interleaved with the table (wrk cutting
 # connections at the end of a run leaves a few).
-for name in hs256 eddsa unchecked; do
+for name in ${baseline:+before} hs256 eddsa unchecked; do
   [ -s "$work/$name.log" ] || continue
   echo "log lines of the $name server, by message:"
   sed -E 's/^[^ ]+ +//' "$work/$name.log" | sort | uniq -c | sort -rn | head -5
