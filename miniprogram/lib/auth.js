@@ -1,6 +1,7 @@
 // The wxlogin client kit: log in with WeChat, keep the tokens fresh, call the API.
 //
-// Copy this file, lib/core.js, wasm/ and config.js into an app and use:
+// Copy this file, lib/core.js, lib/privacy.js, wasm/, config.js and policies.js into an app
+// (base library 2.32.3 or newer for the privacy consent) and use:
 //
 //   const auth = require('./lib/auth.js');
 //   const user = await auth.login();                     // wx.login + POST /api/auth/login
