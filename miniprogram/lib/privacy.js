@@ -112,7 +112,10 @@ function createPrivacy(options) {
         }
         wxApi.getPrivacySetting({
           success: (res) =>
-            resolve({ needAuthorization: Boolean(res.needAuthorization), privacyContractName: res.privacyContractName || '' }),
+            resolve({
+              needAuthorization: Boolean(res.needAuthorization),
+              privacyContractName: res.privacyContractName || '',
+            }),
           fail: () => resolve({ needAuthorization: false, privacyContractName: '' }),
         });
       });
@@ -125,7 +128,10 @@ function createPrivacy(options) {
           resolve();
           return;
         }
-        wxApi.openPrivacyContract({ success: () => resolve(), fail: (res) => reject(new Error((res && res.errMsg) || 'openPrivacyContract failed')) });
+        wxApi.openPrivacyContract({
+          success: () => resolve(),
+          fail: (res) => reject(new Error((res && res.errMsg) || 'openPrivacyContract failed')),
+        });
       });
     },
 

@@ -70,7 +70,9 @@ function createPrivacyGate({ needAuthorization, contractName, now }) {
   gate.pass = (referrer) =>
     new Promise((resolve, reject) => {
       if (!gate.needAuthorization) return resolve();
-      if (gate.refusedAt !== null && now() - gate.refusedAt < REFUSAL_QUIET_MS) return reject(new Error(PRIVACY_REFUSED));
+      if (gate.refusedAt !== null && now() - gate.refusedAt < REFUSAL_QUIET_MS) {
+        return reject(new Error(PRIVACY_REFUSED));
+      }
       const held = { referrer, answered: false };
       gate.held.push(held);
       const settle = (ok) => {

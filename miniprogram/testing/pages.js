@@ -17,6 +17,7 @@ const path = require('node:path');
 const vm = require('node:vm');
 const { wxmlToJs } = require('miniprogram-compiler');
 
+const { PRIVACY_ERRNO, PRIVACY_REFUSED } = require('./fake-wx.js');
 const { MINIPROGRAM_ROOT } = require('./runtime.js');
 
 let templates = null;
@@ -151,7 +152,11 @@ function tap(page, label) {
 
 /** The one rendered node with a `bindtap` whose text is `text` (a link, say). */
 function tappable(page, text) {
-  return single(page, `tappable "${text}"`, (node) => Boolean(node.attr && node.attr.bindtap) && textOf(node).trim() === text);
+  return single(
+    page,
+    `tappable "${text}"`,
+    (node) => Boolean(node.attr && node.attr.bindtap) && textOf(node).trim() === text,
+  );
 }
 
 /** Taps the node with a `bindtap` whose text is `text`. Returns what the handler returned. */
@@ -189,19 +194,16 @@ function single(page, what, predicate) {
  * several `|`-joined open types counts.
  */
 function openTypeButton(page, openType) {
-  return single(
-    page,
-    `open-type="${openType}" button`,
-    (node) => node.tag === 'wx-button' && String(node.attr.openType || '').split('|').includes(openType),
-  );
+  return single(page, `open-type="${openType}" button`, (node) => hasOpenType(node, openType));
+}
+
+function hasOpenType(node, openType) {
+  return node.tag === 'wx-button' && String(node.attr.openType || '').split('|').includes(openType);
 }
 
 /** Whether the page shows an `open-type="<openType>"` button at all. */
 function hasOpenTypeButton(page, openType) {
-  return (
-    findAll(render(page), (node) => node.tag === 'wx-button' && String(node.attr.openType || '').split('|').includes(openType))
-      .length > 0
-  );
+  return findAll(render(page), (node) => hasOpenType(node, openType)).length > 0;
 }
 
 /** The rendered `<input type="<type>">`. */
@@ -297,8 +299,8 @@ async function openPhoneSheet(page) {
   const allowed = await pressGated(page, node, 'button.getPhoneNumber');
   if (allowed === undefined) return undefined;
   if (!allowed) {
-    const { PRIVACY_REFUSED, PRIVACY_ERRNO } = require('./fake-wx.js');
-    await dispatch(page, node, 'getphonenumber', { errMsg: `getPhoneNumber:fail ${PRIVACY_REFUSED}`, errno: PRIVACY_ERRNO });
+    const refusal = { errMsg: `getPhoneNumber:fail ${PRIVACY_REFUSED}`, errno: PRIVACY_ERRNO };
+    await dispatch(page, node, 'getphonenumber', refusal);
     return null;
   }
   return { answer: (detail) => dispatch(page, node, 'getphonenumber', detail) };

@@ -64,7 +64,13 @@ function createStandInApi({ policyVersion = '1' } = {}) {
       api.tokens.add(access);
       return {
         statusCode: 200,
-        data: { access_token: access, token_type: 'Bearer', expires_in: TTL, refresh_token: crypto.randomUUID(), user: view() },
+        data: {
+          access_token: access,
+          token_type: 'Bearer',
+          expires_in: TTL,
+          refresh_token: crypto.randomUUID(),
+          user: view(),
+        },
       };
     }
     const bearer = (entry.authorization || '').replace(/^Bearer /, '');
