@@ -36,6 +36,8 @@ const MESSAGES = {
   invalid_client: '服务暂时不可用，请稍后再试',
   // The page's own: WeChat gave no phone code for a reason other than the user declining.
   phone_unavailable: '暂时无法获取手机号，请稍后再试',
+  // Only WeChat's message push can get it (a bad signature), never the mini program.
+  invalid_signature: '服务暂时不可用，请稍后再试',
   // The server's: WeChat's content check refused the text (a nickname, say).
   content_rejected: '内容未通过微信安全检查，请修改后重试',
   // The kit's: the user declined the privacy consent sheet; only what needs personal data stops.

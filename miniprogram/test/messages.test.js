@@ -24,8 +24,11 @@ const KIT_CODES = [
   'phone_quota_exhausted',
   'agreement_unchecked',
 ];
-/** Codes the compliance checks send (the server lists them in docs/error-codes.json too). */
-const COMPLIANCE_CODES = ['content_rejected', 'user_blocked', 'upstream_busy'];
+/**
+ * Codes the compliance features send (the server lists them in docs/error-codes.json too): the
+ * content check, the risk check at sign-up, a busy WeChat, the message push's signature.
+ */
+const COMPLIANCE_CODES = ['content_rejected', 'user_blocked', 'upstream_busy', 'invalid_signature'];
 
 /** A message a user can read: a string with some Chinese in it. */
 function isChineseText(text) {
