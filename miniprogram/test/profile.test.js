@@ -114,6 +114,17 @@ serverTest('a nickname the server refuses shows the nickname message and changes
   assert.equal(wx.log.filter((entry) => entry.method === 'PATCH').length, 1);
 });
 
+serverTest('a nickname WeChat\'s content check refuses shows the content_rejected message', async () => {
+  const { wx, home, auth } = await homePage();
+  // The fake WeChat's msg_sec_check finds "risky-word" risky, as WeChat would a real insult.
+  await pages.enterNickname(home, '小明risky-word');
+  const [patch] = wx.log.filter((entry) => entry.method === 'PATCH');
+  assert.equal(patch.statusCode, 422);
+  assert.equal(home.data.nicknameError, NICKNAME_MESSAGES.content_rejected);
+  assert.ok(pages.shownText(home).includes(NICKNAME_MESSAGES.content_rejected));
+  assert.equal((await me(auth)).nickname, null, 'nothing saved');
+});
+
 // ---- avatar --------------------------------------------------------------------------------
 
 serverTest('a chosen PNG is uploaded, shown, and served back as image/png', async () => {
