@@ -101,6 +101,24 @@ test('WeChat ignores an agree that no agree button backs (so the sheet must use 
   assert.deepEqual(wx.privacy.held.map((held) => held.referrer), ['requirePrivacyAuthorize']);
 });
 
+test('wx.chooseMedia waits in the same queue, named by its referrer, and fails when declined', async () => {
+  const { wx } = phone();
+  const privacy = require('../lib/privacy.js');
+  const seen = [];
+  privacy.subscribe((state) => seen.push(state.referrers));
+  wx.mediaToChoose.push({ tempFilePath: '/tmp/wx-photo.jpg', size: 1024, fileType: 'image' });
+  const choose = () =>
+    new Promise((resolve) => wx.chooseMedia({ count: 1, success: resolve, fail: resolve }));
+
+  const declined = choose();
+  await until(() => privacy.pending() === 1, 'the call is queued');
+  assert.deepEqual(seen.at(-1), ['chooseMedia']);
+  privacy.disagree();
+  assert.deepEqual(await declined, { errMsg: `chooseMedia:fail ${PRIVACY_REFUSED}`, errno: 104 });
+  assert.equal(wx.mediaToChoose.length, 1, 'nothing was handed over');
+  assert.equal(wx.privacy.builtInPopups.length, 0);
+});
+
 // ---- the consent sheet ---------------------------------------------------------------------
 
 test('a chooseAvatar tap without consent shows the sheet; agreeing lets the avatar through', async () => {
