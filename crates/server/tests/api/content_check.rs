@@ -24,6 +24,10 @@ async fn a_passing_nickname_is_checked_then_saved(db: PgPool) {
         app.stored_nickname("openid-pass").await.as_deref(),
         Some("小明")
     );
+    // The same name again was checked when it was saved.
+    let again = app.set_nickname(&access, "小明").await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(app.fake.text_checks(), 1);
 }
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
