@@ -41,7 +41,7 @@ use tokio::net::TcpListener;
 pub use codes::Identity;
 pub use faults::Fault;
 pub use phone::PhoneNumber;
-pub use push::{sha1_sorted, PushTarget, SignedPush};
+pub use push::{is_encoding_aes_key, sha1_sorted, PushTarget, SignedPush};
 pub use security::{MediaJob, Suggest};
 pub use session::session_signature;
 

@@ -6,7 +6,7 @@
 //! goes to `FAKE_WECHAT_PUSH_URL` (the server's `/api/wechat/events`), signed with
 //! `FAKE_WECHAT_PUSH_TOKEN` and, when set, encrypted with `FAKE_WECHAT_PUSH_AES_KEY`.
 
-use fake_wechat::{FakeWechat, FakeWechatConfig, PushTarget};
+use fake_wechat::{is_encoding_aes_key, FakeWechat, FakeWechatConfig, PushTarget};
 
 const DEV_APPID: &str = "wxdevappid0000000";
 const DEV_SECRET: &str = "devsecret";
@@ -37,10 +37,20 @@ async fn main() {
         }
     }
     if let Ok(url) = std::env::var("FAKE_WECHAT_PUSH_URL") {
+        let encoding_aes_key = std::env::var("FAKE_WECHAT_PUSH_AES_KEY").ok();
+        if encoding_aes_key
+            .as_deref()
+            .is_some_and(|key| !is_encoding_aes_key(key))
+        {
+            eprintln!(
+                "fake-wechat: FAKE_WECHAT_PUSH_AES_KEY must be a 43-character EncodingAESKey"
+            );
+            std::process::exit(1);
+        }
         fake.set_push_target(PushTarget {
             url,
             token: env_or("FAKE_WECHAT_PUSH_TOKEN", ""),
-            encoding_aes_key: std::env::var("FAKE_WECHAT_PUSH_AES_KEY").ok(),
+            encoding_aes_key,
         });
     }
     println!("fake-wechat listening on {}", fake.base_url());

@@ -90,18 +90,29 @@ pub fn sha1_sorted(parts: &[&str]) -> String {
     hex::encode(Sha1::digest(parts.concat()))
 }
 
-/// The 32 bytes an EncodingAESKey stands for. Panics on a malformed key: a test's mistake.
-fn aes_key_bytes(encoding_aes_key: &str) -> [u8; 32] {
+/// Whether `encoding_aes_key` is one the admin console could have made: 43 characters of base64.
+pub fn is_encoding_aes_key(encoding_aes_key: &str) -> bool {
+    decode_aes_key(encoding_aes_key).is_some()
+}
+
+fn decode_aes_key(encoding_aes_key: &str) -> Option<[u8; 32]> {
     // The console's keys are 43 random characters: the last one's spare bits are rarely zero.
     let lenient = GeneralPurpose::new(
         &alphabet::STANDARD,
         GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
     );
+    if encoding_aes_key.len() != 43 {
+        return None;
+    }
     lenient
         .decode(format!("{encoding_aes_key}="))
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
-        .expect("an EncodingAESKey is 43 characters of base64")
+}
+
+/// The 32 bytes an EncodingAESKey stands for. Panics on a malformed key: a test's mistake.
+fn aes_key_bytes(encoding_aes_key: &str) -> [u8; 32] {
+    decode_aes_key(encoding_aes_key).expect("an EncodingAESKey is 43 characters of base64")
 }
 
 /// WeChat's safe-mode envelope around `message`, as base64.
@@ -136,4 +147,53 @@ pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(key: Option<&str>) -> PushTarget {
+        PushTarget {
+            url: "http://127.0.0.1:1/events".into(),
+            token: "Token123".into(),
+            encoding_aes_key: key.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn plain_pushes_carry_the_message_and_its_signature() {
+        let signed = target(None).sign("wxapp", r#"{"Event":"x"}"#, 1_700_000_000, "42");
+        assert_eq!(signed.body, r#"{"Event":"x"}"#);
+        assert_eq!(signed.query[0].0, "signature");
+        assert_eq!(
+            signed.query[0].1,
+            sha1_sorted(&["Token123", "1700000000", "42"])
+        );
+        assert_eq!(signed.query.len(), 3);
+    }
+
+    #[test]
+    fn safe_pushes_are_encrypted_in_whole_32_byte_blocks_and_signed_over_the_text() {
+        let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFx";
+        assert!(is_encoding_aes_key(key));
+        assert!(!is_encoding_aes_key(&key[1..]));
+        let signed = target(Some(key)).sign("wxapp", r#"{"Event":"x"}"#, 1_700_000_000, "42");
+        let body: serde_json::Value = serde_json::from_str(&signed.body).unwrap();
+        let encrypted = body["Encrypt"].as_str().unwrap();
+        assert_eq!(STANDARD.decode(encrypted).unwrap().len() % 32, 0);
+        let msg_signature = &signed
+            .query
+            .iter()
+            .find(|(k, _)| k == "msg_signature")
+            .unwrap()
+            .1;
+        assert_eq!(
+            *msg_signature,
+            sha1_sorted(&["Token123", "1700000000", "42", encrypted])
+        );
+        assert!(signed
+            .query
+            .contains(&("encrypt_type".into(), "aes".into())));
+    }
 }

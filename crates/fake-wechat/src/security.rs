@@ -248,3 +248,31 @@ pub(crate) async fn getuserriskrank(
         json!({ "errcode": 0, "errmsg": "getuserriskrank succ", "risk_rank": rank, "unoin_id": 0 }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_severe_flagged_word_decides() {
+        let mut security = Security::new();
+        assert_eq!(security.verdict("小明"), (Suggest::Pass, 100));
+        assert_eq!(security.verdict("a review-word"), (Suggest::Review, 21000));
+        security.flag("广告", Suggest::Review, 10001);
+        assert_eq!(security.verdict("广告 risky-word"), (Suggest::Risky, 20003));
+    }
+
+    #[test]
+    fn content_checks_need_version_2_and_a_known_scene() {
+        let ok = json!({ "version": 2, "scene": 1 });
+        assert_eq!(check_version_and_scene(&ok), Ok(()));
+        assert_eq!(
+            check_version_and_scene(&json!({ "version": 1, "scene": 1 })),
+            Err(ERR_BAD_FORMAT)
+        );
+        for scene in [json!(0), json!(5), json!("1"), Value::Null] {
+            let request = json!({ "version": 2, "scene": scene });
+            assert_eq!(check_version_and_scene(&request), Err(ERR_INVALID_SCENE));
+        }
+    }
+}

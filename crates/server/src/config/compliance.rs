@@ -250,6 +250,55 @@ mod tests {
         assert!(!format!("{push:?}").contains(KEY));
     }
 
+    fn config_with(vars: &[(&str, &str)]) -> Result<ComplianceConfig, ConfigError> {
+        let lookup = |name: &str| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        };
+        compliance_config(&Vars(&lookup))
+    }
+
+    #[test]
+    fn defaults_turn_on_nothing_that_needs_the_admin_console() {
+        let config = config_with(&[]).unwrap();
+        assert_eq!(config.privacy_policy_version, "1");
+        assert_eq!(config.content_check_failure, FailurePolicy::Reject);
+        assert_eq!(config.public_base_url, None);
+        assert!(config.push.is_none());
+        assert_eq!(
+            config.risk,
+            RiskConfig {
+                enabled: false,
+                block_rank: None,
+                on_failure: FailurePolicy::Accept,
+            }
+        );
+        let config = config_with(&[
+            ("CONTENT_CHECK_FAILURE", "accept"),
+            ("RISK_CHECK", "on"),
+            ("RISK_BLOCK_RANK", "4"),
+            ("RISK_CHECK_FAILURE", "reject"),
+        ])
+        .unwrap();
+        assert_eq!(config.content_check_failure, FailurePolicy::Accept);
+        assert_eq!(
+            config.risk,
+            RiskConfig {
+                enabled: true,
+                block_rank: Some(4),
+                on_failure: FailurePolicy::Reject,
+            }
+        );
+        for (name, value) in [
+            ("CONTENT_CHECK_FAILURE", "ignore"),
+            ("RISK_CHECK", "yes"),
+            ("RISK_CHECK_FAILURE", "maybe"),
+        ] {
+            assert_eq!(config_with(&[(name, value)]).unwrap_err().variable, name);
+        }
+    }
+
     #[test]
     fn versions_ranks_and_urls_are_checked() {
         assert_eq!(policy_version(None).unwrap(), "1");

@@ -119,6 +119,19 @@ mod tests {
         STANDARD.encode(plain)
     }
 
+    proptest::proptest! {
+        /// Whatever arrives as `Encrypt`, decrypting it answers an error or a message, and never
+        /// panics: it comes from whoever can reach the endpoint and knows the Token.
+        #[test]
+        fn any_encrypted_text_is_refused_or_read_without_panicking(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            text in "[A-Za-z0-9+/=%]{0,120}",
+        ) {
+            let _ = decrypt(&key(), &STANDARD.encode(&bytes), APPID);
+            let _ = decrypt(&key(), &text, APPID);
+        }
+    }
+
     #[test]
     fn the_signature_is_sha1_of_the_sorted_parts() {
         // sha1("1409304348" + "AAAAA" + "xxxxxx"), sorted: digits before letters.
