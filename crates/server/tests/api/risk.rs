@@ -138,3 +138,26 @@ async fn under_the_reject_policy_a_failed_check_refuses_sign_up_without_a_row(db
     assert_eq!(login["new_user"], true);
     assert_eq!(stored_rank(&app, "openid-reject").await, Some(0));
 }
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn two_first_logins_at_once_make_one_user(db: PgPool) {
+    let app = TestApp::spawn_with_env(db, risk_env(&[("RISK_BLOCK_RANK", "4")])).await;
+    app.fake.set_risk_rank("openid-twice", 1);
+    let (first, second) = (
+        app.fake.issue_code("openid-twice"),
+        app.fake.issue_code("openid-twice"),
+    );
+
+    let (a, b) = futures::join!(app.login(&first), app.login(&second));
+
+    let a: Value = a.json().await.unwrap();
+    let b: Value = b.json().await.unwrap();
+    assert_eq!(a["user"]["id"], b["user"]["id"], "{a} {b}");
+    let created = [&a, &b]
+        .iter()
+        .filter(|login| login["new_user"] == true)
+        .count();
+    assert_eq!(created, 1);
+    assert_eq!(app.count_rows("users").await, 1);
+    assert_eq!(stored_rank(&app, "openid-twice").await, Some(1));
+}

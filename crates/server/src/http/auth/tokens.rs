@@ -219,7 +219,7 @@ fn token_pair(
 /// names in them), so they are read as UTF-8 leniently rather than dropped. Control and
 /// bidirectional control characters are dropped: the sessions list must show a device as what
 /// it says, not reordered into something else.
-pub(crate) fn user_agent(headers: &HeaderMap) -> Option<String> {
+pub(in crate::http) fn user_agent(headers: &HeaderMap) -> Option<String> {
     let raw = String::from_utf8_lossy(headers.get(header::USER_AGENT)?.as_bytes());
     let agent: String = raw
         .chars()
