@@ -1,9 +1,11 @@
 // The wxlogin client kit: log in with WeChat, keep the tokens fresh, call the API.
 //
-// Copy this file, lib/core.js, wasm/ and config.js into an app and use:
+// Copy this file, lib/core.js, lib/privacy.js, wasm/, config.js and policies.js into an app
+// (base library 2.32.3 or newer for the privacy consent) and use:
 //
 //   const auth = require('./lib/auth.js');
 //   const user = await auth.login();                     // wx.login + POST /api/auth/login
+//   await auth.login({ consent: true });                 // …and record the privacy consent
 //   const res = await auth.request({ url: '/api/me' });  // like wx.request, as a Promise
 //   await auth.uploadFile({ url: '/api/me/avatar', filePath });  // like wx.uploadFile
 //   await auth.logout();
@@ -20,15 +22,23 @@
 // - a 401 `invalid_token` leads to one re-login and one retry, never more, so it cannot loop;
 // - a login answered `invalid_code` (a code used or expired, as after a retry whose first answer
 //   was lost) gets one new wx.login and one retry, never more;
+// - a login on which the user ticked the consent box (`login({ consent: true })`) records it:
+//   POST /api/me/consents with the privacy policy version of policies.js, unless the server
+//   says this user has already accepted that version;
 // - every failure rejects with an Error whose `code` is the server's `error.code`, or
 //   `network_error` / `wx_login_failed` for failures that never reached the server.
+//
+// The app-wide instance also installs lib/privacy.js's wx.onNeedPrivacyAuthorization listener, so
+// an app using the kit has its privacy consent sheet wired whichever page it opens first.
 //
 // It depends only on the `wx` global and the core module; `createAuth(options)` makes an instance
 // with its own wx, clock and settings (tests use it).
 'use strict';
 
 const config = require('../config.js');
+const policies = require('../policies.js');
 const core = require('./core.js');
+const privacy = require('./privacy.js');
 
 const STORAGE_KEYS = {
   accessToken: 'wxlogin.access_token',
@@ -74,6 +84,7 @@ function createAuth(options) {
   const renewThreshold = opts.renewThreshold === undefined ? DEFAULT_RENEW_THRESHOLD : opts.renewThreshold;
   const timeout = opts.timeout || DEFAULT_TIMEOUT_MS;
   const loadCore = opts.loadCore || core.load;
+  const privacyPolicyVersion = String(opts.privacyPolicyVersion || policies.version);
 
   // ---- storage ---------------------------------------------------------------------------
 
@@ -240,7 +251,33 @@ function createAuth(options) {
   }
 
   /** Log in with WeChat. Concurrent calls share one wx.login and one server call. */
-  const login = singleFlight(loginOnce);
+  const loginShared = singleFlight(loginOnce);
+
+  // ---- consent -------------------------------------------------------------------------------
+
+  /**
+   * Records on the server that the user accepted `privacyPolicyVersion` (it keeps the time, the
+   * client's address and user agent with it) and marks the stored user as having done so.
+   */
+  async function recordConsent() {
+    await request({ url: '/api/me/consents', method: 'POST', data: { version: privacyPolicyVersion } });
+    const user = read(STORAGE_KEYS.user);
+    if (user && user.consent_required) write(STORAGE_KEYS.user, Object.assign({}, user, { consent_required: false }));
+  }
+
+  /**
+   * `login()`, and with `{ consent: true }` (the user ticked the box on this login) the consent
+   * recorded right after it. A server that says this user already accepted the current version
+   * (`consent_required: false`) is not asked again. When recording fails the login rejects with
+   * that error, so the app never goes on with an unrecorded consent; the tokens stay, and the next
+   * login({ consent: true }) records it.
+   */
+  async function login(loginOptions) {
+    const user = await loginShared();
+    if (!(loginOptions && loginOptions.consent) || (user && user.consent_required === false)) return user;
+    await recordConsent();
+    return read(STORAGE_KEYS.user) || user;
+  }
 
   // ---- renewal -------------------------------------------------------------------------------
 
@@ -256,7 +293,7 @@ function createAuth(options) {
       // that session: log in again. Anything else (rate limits, outages) is the caller's error.
       if (res.statusCode !== 401 && res.statusCode !== 404) throw errorFrom(res);
     }
-    await login();
+    await loginShared();
     return accessToken();
   }
 
@@ -276,7 +313,7 @@ function createAuth(options) {
   async function reloginAfter(rejected) {
     const current = accessToken();
     if (current && current !== rejected) return current;
-    await login();
+    await loginShared();
     return accessToken();
   }
 
@@ -299,7 +336,7 @@ function createAuth(options) {
     const rules = await checks();
     const token = accessToken();
     if (!token) {
-      await login();
+      await loginShared();
       return accessToken();
     }
     let stale = false;
@@ -369,6 +406,14 @@ function createAuth(options) {
     request,
     uploadFile,
     logout,
+    recordConsent,
+    /** The privacy policy version this app shows and records consent to. */
+    privacyPolicyVersion,
+    /**
+     * Whether the server wants the user to accept the current policy (again): `user` as
+     * GET /api/me answers it.
+     */
+    consentRequired: (user) => Boolean(user && user.consent_required),
     /** `path` (such as a user's `avatar_url`, which is server-relative) as a full URL. */
     url: (path) => (path ? absoluteUrl(path) : ''),
     /** Whether tokens are stored (they may still be expired: request() deals with that). */
@@ -382,7 +427,10 @@ let shared = null;
 
 /** The app-wide instance, on the global `wx`, created on first use. */
 function instance() {
-  if (!shared) shared = createAuth();
+  if (!shared) {
+    shared = createAuth();
+    privacy.install();
+  }
   return shared;
 }
 
@@ -390,11 +438,14 @@ module.exports = {
   createAuth,
   apiError,
   STORAGE_KEYS,
-  login: () => instance().login(),
+  login: (options) => instance().login(options),
   request: (options) => instance().request(options),
   uploadFile: (options) => instance().uploadFile(options),
   url: (path) => instance().url(path),
   logout: () => instance().logout(),
+  recordConsent: () => instance().recordConsent(),
+  consentRequired: (user) => instance().consentRequired(user),
+  privacyPolicyVersion: () => instance().privacyPolicyVersion,
   hasSession: () => instance().hasSession(),
   currentUser: () => instance().currentUser(),
 };

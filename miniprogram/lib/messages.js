@@ -1,8 +1,9 @@
 // What the user reads for each error code the kit can reject with. Pages show
 // `messageFor(error)`, or `messageFor(error, overrides)` where a code means something more
 // precise in that place (an `invalid_request` for a nickname is about the nickname). Codes are
-// the server's `error.code` plus the kit's own `network_error` and `wx_login_failed`; every code
-// in docs/error-codes.json needs a text here (test/messages.test.js checks).
+// the server's `error.code` plus the kit's own `network_error`, `wx_login_failed` and
+// `privacy_denied`, and the pages' own; every code in docs/error-codes.json needs a text here
+// (test/messages.test.js checks).
 'use strict';
 
 const MESSAGES = {
@@ -35,11 +36,22 @@ const MESSAGES = {
   invalid_client: '服务暂时不可用，请稍后再试',
   // The page's own: WeChat gave no phone code for a reason other than the user declining.
   phone_unavailable: '暂时无法获取手机号，请稍后再试',
+  // Only WeChat's message push can get it (a bad signature), never the mini program.
+  invalid_signature: '服务暂时不可用，请稍后再试',
+  // The server's: WeChat's content check refused the text (a nickname, say).
+  content_rejected: '内容未通过微信安全检查，请修改后重试',
+  // The kit's: the user declined the privacy consent sheet; only what needs personal data stops.
+  privacy_denied: '你未同意隐私保护指引，暂时无法使用该功能；其他功能不受影响',
+  // The page's own: getPhoneNumber answered errno 1400001, the app's paid quota is used up.
+  phone_quota_exhausted: '手机号验证次数已用完，请稍后再试或联系客服',
+  // The login page's own: 授权登录 tapped before ticking the consent box.
+  agreement_unchecked: '请先阅读并勾选同意《用户协议》和《隐私政策》',
 };
 
 /** Where a code means something more precise than MESSAGES says, per place it can come from. */
 const NICKNAME_MESSAGES = {
   invalid_request: '昵称需为 1 到 32 个字，至少含一个可见字符，且不能包含控制字符或不可见字符',
+  content_rejected: '该昵称未通过微信内容安全检查，请换一个',
 };
 
 function messageFor(error, overrides) {

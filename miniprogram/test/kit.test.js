@@ -21,6 +21,7 @@ const { loadReferenceCore } = require('../testing/runtime.js');
 const authModule = require('../lib/auth.js');
 const core = require('../lib/core.js');
 const { MESSAGES } = require('../lib/messages.js');
+const policies = require('../policies.js');
 
 const { createAuth, STORAGE_KEYS } = authModule;
 
@@ -53,7 +54,7 @@ function forgedToken() {
 
 // ---- pages ---------------------------------------------------------------------------------
 
-serverTest('tapping 授权登录 stores the tokens and the home page shows the user', async () => {
+serverTest('tapping 授权登录 stores the tokens, records the consent and the home page shows the user', async () => {
   const wx = createFakeWx({ codePrefix: freshLabel() });
   usePagesWith(wx);
 
@@ -61,6 +62,7 @@ serverTest('tapping 授权登录 stores the tokens and the home page shows the u
   login.onLoad();
   assert.equal(wx.navigation.length, 0, 'no session yet, so the login page stays');
 
+  pages.toggleCheckbox(login);
   const tapped = pages.tap(login, '授权登录');
   assert.equal(pages.button(login, '授权登录').attr.disabled, true, 'disabled while logging in');
   assert.equal(pages.tap(login, '授权登录'), undefined, 'a second tap does nothing');
@@ -70,6 +72,9 @@ serverTest('tapping 授权登录 stores the tokens and the home page shows the u
   assert.equal(wx.calls('/api/auth/login').length, 1);
   assert.equal(pages.button(login, '授权登录').attr.disabled, false);
   assert.equal(login.data.error, '');
+  const [consent] = wx.calls('/api/me/consents');
+  assert.deepEqual(consent.data, { version: policies.version });
+  assert.equal(consent.statusCode, 201);
   const accessToken = wx.getStorageSync(STORAGE_KEYS.accessToken);
   assert.equal(accessToken.split('.').length, 3, 'an access token in storage');
   assert.deepEqual(wx.navigation, [{ method: 'reLaunch', url: '/pages/home/index' }]);
@@ -80,6 +85,7 @@ serverTest('tapping 授权登录 stores the tokens and the home page shows the u
   const user = wx.getStorageSync(STORAGE_KEYS.user);
   assert.equal(user.openid, devOpenid(wx.codePrefix), 'the user WeChat named');
   assert.equal(home.data.user.id, user.id);
+  assert.equal(home.data.user.consent_required, false, 'the server has the consent');
   const shown = pages.shownText(home);
   assert.ok(shown.includes(user.openid), `the openid is shown: ${shown}`);
   assert.ok(shown.includes(String(user.id)), 'the user id is shown');
@@ -100,6 +106,7 @@ for (const [name, prefix, code] of [
     const wx = createFakeWx({ codePrefix: prefix });
     usePagesWith(wx);
     const login = pages.loadPage('pages/login/index');
+    pages.toggleCheckbox(login);
     await pages.tap(login, '授权登录');
     assert.equal(login.data.error, MESSAGES[code]);
     assert.ok(pages.shownText(login).includes(MESSAGES[code]));
@@ -124,8 +131,48 @@ serverTest('a network failure shows the network message', async () => {
   usePagesWith(wx);
   wx.intercept = () => ({ fail: 'connect ECONNREFUSED' });
   const login = pages.loadPage('pages/login/index');
+  pages.toggleCheckbox(login);
   await pages.tap(login, '授权登录');
   assert.equal(login.data.error, MESSAGES.network_error);
+});
+
+// ---- consent -------------------------------------------------------------------------------
+
+serverTest('the server asks for consent until the current policy version is recorded', async () => {
+  const { wx, auth } = setup();
+  await auth.login();
+  const before = (await auth.request({ url: '/api/me' })).data;
+  assert.equal(before.consent_required, true, 'a login without the box records nothing');
+  assert.equal(auth.consentRequired(before), true);
+
+  await auth.recordConsent();
+  assert.equal(wx.calls('/api/me/consents')[0].statusCode, 201);
+  const after = (await auth.request({ url: '/api/me' })).data;
+  assert.equal(after.consent_required, false);
+  assert.equal(auth.consentRequired(after), false);
+
+  // A version the server does not publish is refused, and changes nothing.
+  const stale = createAuth({ wx, apiBase: suite.servers.apiBase, privacyPolicyVersion: `${policies.version}.0-unknown` });
+  await assert.rejects(stale.recordConsent(), { code: 'invalid_request', status: 400 });
+  assert.equal((await auth.request({ url: '/api/me' })).data.consent_required, false);
+});
+
+serverTest('login({ consent: true }) records the consent once, not on every login', async () => {
+  const label = freshLabel();
+  const { wx, auth } = setup({ codePrefix: label });
+  const user = await auth.login({ consent: true });
+  assert.equal(wx.calls('/api/me/consents').length, 1);
+  assert.equal(wx.calls('/api/me/consents')[0].statusCode, 201);
+  assert.equal(user.consent_required, false, 'the stored user knows the consent is recorded');
+  assert.equal(wx.getStorageSync(STORAGE_KEYS.user).consent_required, false);
+
+  // The same user on another phone, box ticked again: the login answer says this version is
+  // accepted already, so the audit log gets no second row for it.
+  const other = setup({ codePrefix: label });
+  const again = await other.auth.login({ consent: true });
+  assert.equal(again.consent_required, false);
+  assert.equal(other.wx.calls('/api/me/consents').length, 0);
+  assert.equal((await other.auth.request({ url: '/api/me' })).data.consent_required, false);
 });
 
 // ---- the kit -------------------------------------------------------------------------------

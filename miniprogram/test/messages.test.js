@@ -12,8 +12,23 @@ const { MESSAGES, messageFor } = require('../lib/messages.js');
 const SERVER_CODES = JSON.parse(
   fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', 'error-codes.json'), 'utf8'),
 ).map((entry) => entry.code);
-/** The failures that never reach the server (see lib/auth.js). */
-const KIT_CODES = ['network_error', 'wx_login_failed'];
+/**
+ * The failures that never reach the server: the kit's (lib/auth.js, lib/privacy.js) and the
+ * pages' own (WeChat refusing a phone number, the consent box left unticked).
+ */
+const KIT_CODES = [
+  'network_error',
+  'wx_login_failed',
+  'privacy_denied',
+  'phone_unavailable',
+  'phone_quota_exhausted',
+  'agreement_unchecked',
+];
+/**
+ * Codes the compliance features send (the server lists them in docs/error-codes.json too): the
+ * content check, the risk check at sign-up, a busy WeChat, the message push's signature.
+ */
+const COMPLIANCE_CODES = ['content_rejected', 'user_blocked', 'upstream_busy', 'invalid_signature'];
 
 /** A message a user can read: a string with some Chinese in it. */
 function isChineseText(text) {
@@ -28,9 +43,14 @@ test('docs/error-codes.json lists the server codes, each once', () => {
 });
 
 test('every code the kit can reject with has a Chinese message', () => {
-  const codes = SERVER_CODES.concat(KIT_CODES);
+  const codes = SERVER_CODES.concat(KIT_CODES, COMPLIANCE_CODES);
   // All the missing ones in one failure, by name.
   const missing = codes.filter((code) => !Object.hasOwn(MESSAGES, code) || !isChineseText(MESSAGES[code]));
   assert.deepEqual(missing, []);
   for (const code of codes) assert.equal(messageFor({ code }), MESSAGES[code], code);
+});
+
+test('every message is for a code someone sends: no stale entries', () => {
+  const known = new Set(SERVER_CODES.concat(KIT_CODES, COMPLIANCE_CODES));
+  assert.deepEqual(Object.keys(MESSAGES).filter((code) => !known.has(code)), []);
 });

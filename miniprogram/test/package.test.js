@@ -42,9 +42,10 @@ test('project.config.json opens with the tourist AppID against a local server', 
   assert.equal(config.appid, 'touristappid');
   assert.equal(config.compileType, 'miniprogram');
   assert.equal(config.setting.urlCheck, false);
-  // The profile components (chooseAvatar, the nickname input, getPhoneNumber's code) need base
-  // library 2.21.2: DevTools is to run that one, not whichever it defaults to.
-  assert.equal(config.libVersion, '2.21.2');
+  // The privacy consent APIs (wx.onNeedPrivacyAuthorization, getPrivacySetting,
+  // requirePrivacyAuthorize, open-type agreePrivacyAuthorization) need base library 2.32.3, above
+  // the 2.21.2 of the profile components: DevTools is to run that one, not whichever it defaults to.
+  assert.equal(config.libVersion, '2.32.3');
   const ignored = config.packOptions.ignore;
   assert.ok(ignored.some((rule) => rule.type === 'suffix' && rule.value === '.wasm'), 'raw .wasm is packed');
   assert.ok(
@@ -56,20 +57,33 @@ test('project.config.json opens with the tourist AppID against a local server', 
   }
 });
 
-test('every page in app.json has its four files', () => {
+test('every page in app.json has its four files, and so does every component it uses', () => {
   const app = JSON.parse(fs.readFileSync(path.join(ROOT, 'app.json'), 'utf8'));
-  assert.deepEqual(app.pages, ['pages/login/index', 'pages/home/index']);
+  assert.deepEqual(app.pages, ['pages/login/index', 'pages/home/index', 'pages/policy/index']);
+  // Enforced for every version since 2023-10-17 whatever app.json says: the flag only misleads.
+  assert.equal(Object.hasOwn(app, '__usePrivacyCheck__'), false);
+  const components = new Set();
   for (const page of app.pages) {
     for (const ext of ['.js', '.json', '.wxml', '.wxss']) {
       assert.ok(fs.existsSync(path.join(ROOT, page + ext)), page + ext);
     }
+    const json = JSON.parse(fs.readFileSync(path.join(ROOT, `${page}.json`), 'utf8'));
+    for (const target of Object.values(json.usingComponents || {})) components.add(target.replace(/^\//, ''));
+  }
+  assert.ok(components.has('components/privacy-sheet/index'), 'the home page shows the consent sheet');
+  for (const component of components) {
+    for (const ext of ['.js', '.json', '.wxml', '.wxss']) {
+      assert.ok(fs.existsSync(path.join(ROOT, component + ext)), component + ext);
+    }
+    assert.equal(JSON.parse(fs.readFileSync(path.join(ROOT, `${component}.json`), 'utf8')).component, true);
   }
 });
 
 test('the API base comes from config.js alone', () => {
   const config = require('../config.js');
   assert.match(config.apiBase, /^https?:\/\/[^/]+$/);
-  for (const file of filesUnder(path.join(ROOT, 'lib'), '.js').concat(filesUnder(path.join(ROOT, 'pages'), '.js'))) {
+  const sources = ['lib', 'pages', 'components'].flatMap((dir) => filesUnder(path.join(ROOT, dir), '.js'));
+  for (const file of sources) {
     assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /https?:\/\/\d/, `${path.relative(ROOT, file)} hard-codes an address`);
   }
 });

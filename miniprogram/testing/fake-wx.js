@@ -8,6 +8,9 @@
 // picks the user. getPhoneNumber codes come from the page's button, not from `wx`: tests make
 // them up, and the fake WeChat in dev mode accepts any unknown one once (`err<errcode>:anything`
 // fails with that errcode), revealing the number `devPhoneNumber(code)` computes.
+//
+// Privacy consent works as WeChat's does (base library 2.32.3+), see `createPrivacyGate` below:
+// with `needPrivacyAuthorization: true` the personal-data APIs wait for the app's answer.
 'use strict';
 
 const crypto = require('node:crypto');
@@ -21,11 +24,121 @@ function contentTypeOf(filePath) {
   return CONTENT_TYPES[path.extname(filePath).toLowerCase()] || 'application/octet-stream';
 }
 
+/** What WeChat answers a call refused for want of consent. */
+const PRIVACY_REFUSED = 'privacy permission is not authorized';
+/** WeChat's errno for that refusal. */
+const PRIVACY_ERRNO = 104;
+/** After a refusal, WeChat fails new calls at once for this long, without asking again. */
+const REFUSAL_QUIET_MS = 10000;
+
+/**
+ * WeChat's privacy consent, as the docs describe it:
+ * - only the last `onNeedPrivacyAuthorization` listener is active;
+ * - while consent is needed, a gated API (the chooseAvatar and getPhoneNumber buttons,
+ *   wx.chooseMedia, wx.requirePrivacyAuthorize) is held and the listener called with
+ *   (resolve, { referrer }); without a listener WeChat shows its own popup (`builtInPopups`);
+ * - `resolve({ event: 'agree', buttonId })` counts only after the button of that id, with
+ *   open-type agreePrivacyAuthorization, fired its event (`tapAgreeButton`); otherwise it is
+ *   ignored and kept in `ignoredAnswers`; the held call then goes on and consent is no longer
+ *   needed (tapping the agree button alone already gives it);
+ * - `resolve({ event: 'disagree' })` fails the held call ("…:fail privacy permission is not
+ *   authorized"), and for 10 s new calls fail at once without asking;
+ * - `resolve({ event: 'exposureAuthorization' })` only reports that the app's popup showed.
+ * `now` is the clock for that 10 s.
+ */
+function createPrivacyGate({ needAuthorization, contractName, now }) {
+  const gate = {
+    needAuthorization: Boolean(needAuthorization),
+    contractName,
+    listener: null,
+    registrations: 0,
+    /** ids of agreePrivacyAuthorization buttons that fired. */
+    agreeButtons: new Set(),
+    /** Referrers the app reported its popup shown for. */
+    exposures: [],
+    /** Calls waiting for an answer: { referrer }. */
+    held: [],
+    /** Calls for which WeChat would have shown its own popup (no listener registered). */
+    builtInPopups: [],
+    /** resolve() calls WeChat ignores: an agree without its button, a second answer. */
+    ignoredAnswers: [],
+    refusedAt: null,
+    contractOpened: 0,
+  };
+
+  /** A call of `referrer`: resolves when it may go on, rejects with WeChat's message when not. */
+  gate.pass = (referrer) =>
+    new Promise((resolve, reject) => {
+      if (!gate.needAuthorization) return resolve();
+      if (gate.refusedAt !== null && now() - gate.refusedAt < REFUSAL_QUIET_MS) {
+        return reject(new Error(PRIVACY_REFUSED));
+      }
+      const held = { referrer, answered: false };
+      gate.held.push(held);
+      const settle = (ok) => {
+        held.answered = true;
+        gate.held = gate.held.filter((entry) => entry !== held);
+        if (ok) {
+          gate.needAuthorization = false;
+          resolve();
+        } else {
+          gate.refusedAt = now();
+          reject(new Error(PRIVACY_REFUSED));
+        }
+      };
+      if (!gate.listener) {
+        held.builtIn = settle;
+        gate.builtInPopups.push(referrer);
+        return undefined;
+      }
+      const listener = gate.listener;
+      setImmediate(() =>
+        listener(
+          (answer) => {
+            const event = answer && answer.event;
+            if (held.answered) return gate.ignoredAnswers.push({ referrer, answer, why: 'already answered' });
+            if (event === 'exposureAuthorization') return gate.exposures.push(referrer);
+            if (event === 'disagree') return settle(false);
+            if (event === 'agree' && gate.agreeButtons.has(answer.buttonId)) return settle(true);
+            return gate.ignoredAnswers.push({ referrer, answer, why: 'no agree button of that id fired' });
+          },
+          { referrer },
+        ),
+      );
+      return undefined;
+    });
+
+  /** The user taps the button `id` with open-type agreePrivacyAuthorization. */
+  gate.tapAgreeButton = (id) => {
+    gate.agreeButtons.add(id);
+    gate.needAuthorization = false;
+  };
+
+  /** The user answers WeChat's own popup, shown because the app registered no listener. */
+  gate.answerBuiltInPopups = (agree) => {
+    for (const held of gate.held.filter((entry) => entry.builtIn)) held.builtIn(agree);
+  };
+  return gate;
+}
+
 function createFakeWx(options = {}) {
   const log = [];
   const storage = new Map();
   const navigation = [];
   let codeCount = 0;
+  const clock = { now: () => Date.now() };
+  const privacy = createPrivacyGate({
+    needAuthorization: options.needPrivacyAuthorization,
+    contractName: options.privacyContractName || '《wxlogin小程序隐私保护指引》',
+    now: () => clock.now(),
+  });
+
+  /** `api` behind the privacy gate: `proceed()` when it may go on, else its fail callback. */
+  function gated(api, referrer, opts, proceed) {
+    privacy.pass(referrer).then(proceed, (error) =>
+      opts.fail && opts.fail({ errMsg: `${api}:fail ${error.message}`, errno: PRIVACY_ERRNO }),
+    );
+  }
 
   function logEntry(kind, method, url, header) {
     const entry = {
@@ -43,13 +156,13 @@ function createFakeWx(options = {}) {
   function answerIntercepted(entry, opts, api) {
     const intercepted = wx.intercept && wx.intercept(entry, opts);
     if (!intercepted) return false;
-    setImmediate(() => {
-      if (intercepted.fail) {
+    const deliver = (answer) => {
+      if (answer.fail) {
         entry.statusCode = 0;
-        opts.fail && opts.fail({ errMsg: `${api}:fail ${intercepted.fail}` });
+        opts.fail && opts.fail({ errMsg: `${api}:fail ${answer.fail}` });
       } else {
-        entry.statusCode = intercepted.statusCode;
-        const res = Object.assign({}, intercepted, { errMsg: `${api}:ok` });
+        entry.statusCode = answer.statusCode;
+        const res = Object.assign({}, answer, { errMsg: `${api}:ok` });
         if (api === 'uploadFile') {
           // wx.uploadFile's data is always a string.
           if (typeof res.data !== 'string') res.data = JSON.stringify(res.data);
@@ -59,7 +172,9 @@ function createFakeWx(options = {}) {
         }
         opts.success && opts.success(res);
       }
-    });
+    };
+    // A promise answers when it settles: a server that takes its time.
+    Promise.resolve(intercepted).then((answer) => setImmediate(() => deliver(answer)));
     return true;
   }
 
@@ -110,9 +225,54 @@ function createFakeWx(options = {}) {
     /** Which user wx.login logs in as: `label` or `err40226` and so on. */
     codePrefix: options.codePrefix || 'user',
     /** Called before each request or upload with (entry, options); return a response object
-     *  to answer it without the network, or `{ fail: 'message' }` to fail it as a network
-     *  error. */
+     *  (or a promise of one) to answer it without the network, or `{ fail: 'message' }` to
+     *  fail it as a network error. */
     intercept: null,
+    /** The privacy consent state (see createPrivacyGate). */
+    privacy,
+    /** The clock WeChat's privacy rules go by: replace `clock.now` to move time. */
+    clock,
+    /** What wx.chooseMedia hands over next: [{ tempFilePath, size, fileType }]. */
+    mediaToChoose: [],
+    /** Titles set with setNavigationBarTitle, in order. */
+    titles: [],
+
+    onNeedPrivacyAuthorization(listener) {
+      // WeChat keeps only the last one.
+      privacy.listener = listener;
+      privacy.registrations += 1;
+    },
+
+    getPrivacySetting({ success }) {
+      setImmediate(() =>
+        success({
+          needAuthorization: privacy.needAuthorization,
+          privacyContractName: privacy.contractName,
+          errMsg: 'getPrivacySetting:ok',
+        }),
+      );
+    },
+
+    openPrivacyContract({ success }) {
+      setImmediate(() => {
+        privacy.contractOpened += 1;
+        success && success({ errMsg: 'openPrivacyContract:ok' });
+      });
+    },
+
+    requirePrivacyAuthorize(opts) {
+      gated('requirePrivacyAuthorize', 'requirePrivacyAuthorize', opts, () =>
+        opts.success && opts.success({ errMsg: 'requirePrivacyAuthorize:ok' }),
+      );
+    },
+
+    chooseMedia(opts) {
+      gated('chooseMedia', 'chooseMedia', opts, () => {
+        const tempFiles = wx.mediaToChoose.splice(0, opts.count || 9);
+        if (tempFiles.length === 0) return opts.fail && opts.fail({ errMsg: 'chooseMedia:fail cancel' });
+        return opts.success && opts.success({ tempFiles, type: 'image', errMsg: 'chooseMedia:ok' });
+      });
+    },
 
     login({ success, fail }) {
       setImmediate(() => {
@@ -210,6 +370,7 @@ function createFakeWx(options = {}) {
     reLaunch: ({ url }) => navigation.push({ method: 'reLaunch', url }),
     redirectTo: ({ url }) => navigation.push({ method: 'redirectTo', url }),
     navigateTo: ({ url }) => navigation.push({ method: 'navigateTo', url }),
+    setNavigationBarTitle: ({ title }) => wx.titles.push(title),
     stopPullDownRefresh() {},
     showToast() {},
   };
@@ -240,4 +401,4 @@ function devOpenid(label) {
   return `o${digest.toString('base64url').slice(0, 27)}`;
 }
 
-module.exports = { createFakeWx, devOpenid, devPhoneNumber };
+module.exports = { createFakeWx, devOpenid, devPhoneNumber, PRIVACY_REFUSED, PRIVACY_ERRNO };

@@ -14,6 +14,7 @@ const { installRuntime } = require('./runtime.js');
 const { startServers, unavailableReason } = require('./servers.js');
 
 const AUTH_MODULE = require.resolve('../lib/auth.js');
+const PRIVACY_MODULE = require.resolve('../lib/privacy.js');
 
 /**
  * Returns `{ runtime, reason, serverTest, servers, usePagesWith }`; `servers` ({ apiBase,
@@ -35,8 +36,9 @@ function serverSuite({ accessTokenTtl = 3600 } = {}) {
     usePagesWith(wx) {
       globalThis.wx = wx;
       require('../config.js').apiBase = suite.servers.apiBase;
-      // The shared instance binds to the wx it was created with: start a fresh one per test.
+      // The shared instances bind to the wx they were created with: start fresh ones per test.
       delete require.cache[AUTH_MODULE];
+      delete require.cache[PRIVACY_MODULE];
     },
   };
   test.before(async () => {

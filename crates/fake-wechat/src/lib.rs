@@ -10,6 +10,12 @@
 //! `resetusersessionkey`. Tests can expire, revoke or poison the current access token and count
 //! every call, so a server that fetches more tokens than it should is caught.
 //!
+//! It also serves WeChat's security APIs (`msg_sec_check`, `media_check_async`,
+//! `getuserriskrank`, see [`security`]) and plays WeChat's message push: once a test has set the
+//! push target ([`FakeWechat::set_push_target`]) it delivers `wxa_media_check` verdicts there,
+//! signed and, in safe mode, encrypted as WeChat does ([`push`]). `POST /fake/wxa_media_check`
+//! does the same for clients outside Rust.
+//!
 //! In dev mode ([`FakeWechatConfig::dev`]) any unknown code is accepted once, so the mini
 //! program in WeChat DevTools can log in without a real AppID; see [`codes::dev_identity`].
 
@@ -18,7 +24,9 @@ mod faults;
 mod jscode2session;
 mod phone;
 mod platform;
+mod push;
 mod reply;
+mod security;
 mod session;
 
 use std::net::SocketAddr;
@@ -33,12 +41,15 @@ use tokio::net::TcpListener;
 pub use codes::Identity;
 pub use faults::Fault;
 pub use phone::PhoneNumber;
+pub use push::{is_encoding_aes_key, sha1_sorted, PushTarget, SignedPush};
+pub use security::{MediaJob, Suggest};
 pub use session::session_signature;
 
 use codes::CodeStore;
 use faults::FaultQueue;
 use phone::PhoneCodes;
 use platform::TokenStore;
+use security::Security;
 
 /// How a fake is set up.
 #[derive(Debug, Clone)]
@@ -93,6 +104,11 @@ struct Shared {
     stable_token_delay: Mutex<Duration>,
     /// How long jscode2session takes to answer.
     jscode2session_delay: Mutex<Duration>,
+    security: Mutex<Security>,
+    text_check_faults: FaultQueue,
+    risk_faults: FaultQueue,
+    push_target: Mutex<Option<PushTarget>>,
+    http: reqwest::Client,
 }
 
 /// A handle on a running fake: issue codes, queue faults, read what it was asked.
@@ -117,6 +133,11 @@ impl FakeWechat {
             checksession_calls: AtomicUsize::new(0),
             stable_token_delay: Mutex::new(Duration::ZERO),
             jscode2session_delay: Mutex::new(Duration::ZERO),
+            security: Mutex::new(Security::new()),
+            text_check_faults: FaultQueue::default(),
+            risk_faults: FaultQueue::default(),
+            push_target: Mutex::new(None),
+            http: reqwest::Client::new(),
             config,
         });
         let app = router(shared.clone());
@@ -256,6 +277,189 @@ impl FakeWechat {
     }
 }
 
+/// What the push target answered a delivered message.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub status: u16,
+    pub body: String,
+}
+
+impl FakeWechat {
+    /// Makes text containing `word` get `suggest` with `label` from msg_sec_check.
+    pub fn flag_text(&self, word: &str, suggest: Suggest, label: i64) {
+        self.shared
+            .security
+            .lock()
+            .unwrap()
+            .flag(word, suggest, label);
+    }
+
+    /// How many msg_sec_check calls were answered with a verdict.
+    pub fn text_checks(&self) -> usize {
+        self.shared.security.lock().unwrap().text_checks
+    }
+
+    /// Makes the next `times` msg_sec_check calls fail with `fault`.
+    pub fn inject_text_check(&self, fault: Fault, times: usize) {
+        self.shared.text_check_faults.push(fault, times);
+    }
+
+    /// The images submitted to media_check_async whose verdict was not delivered yet.
+    pub fn pending_media_checks(&self) -> Vec<MediaJob> {
+        self.shared.security.lock().unwrap().media_jobs.clone()
+    }
+
+    /// Gives `openid` this risk rank (0 to 4) from getuserriskrank.
+    pub fn set_risk_rank(&self, openid: &str, rank: u8) {
+        self.shared
+            .security
+            .lock()
+            .unwrap()
+            .set_risk_rank(openid, rank);
+    }
+
+    /// Makes every getuserriskrank call answer `errcode` (48001: not enabled for the app), or
+    /// answer normally again with `None`.
+    pub fn risk_errcode(&self, errcode: Option<i64>) {
+        self.shared.security.lock().unwrap().risk_errcode = errcode;
+    }
+
+    /// Makes the next `times` getuserriskrank calls fail with `fault`.
+    pub fn inject_risk(&self, fault: Fault, times: usize) {
+        self.shared.risk_faults.push(fault, times);
+    }
+
+    /// Every getuserriskrank request body received, in order.
+    pub fn risk_requests(&self) -> Vec<serde_json::Value> {
+        self.shared.security.lock().unwrap().risk_requests.clone()
+    }
+
+    /// Sets the admin console's message push settings.
+    pub fn set_push_target(&self, target: PushTarget) {
+        *self.shared.push_target.lock().unwrap() = Some(target);
+    }
+
+    /// Downloads the image of the pending check `trace_id`, as WeChat does, and pushes its
+    /// verdict as a `wxa_media_check` event. Fails when there is no such check, no push target,
+    /// or the image cannot be downloaded.
+    pub async fn deliver_media_check(
+        &self,
+        trace_id: &str,
+        suggest: Suggest,
+        label: i64,
+    ) -> Result<Delivery, String> {
+        deliver_media_check(&self.shared, trace_id, suggest, label).await
+    }
+
+    /// Pushes `message` (a JSON text) to the push target, signed as WeChat signs it now.
+    pub async fn push(&self, message: &str) -> Result<Delivery, String> {
+        push_message(&self.shared, message).await
+    }
+}
+
+async fn deliver_media_check(
+    shared: &Shared,
+    trace_id: &str,
+    suggest: Suggest,
+    label: i64,
+) -> Result<Delivery, String> {
+    let job = {
+        let mut security = shared.security.lock().unwrap();
+        let index = security
+            .media_jobs
+            .iter()
+            .position(|job| job.trace_id == trace_id)
+            .ok_or_else(|| format!("no pending media check {trace_id}"))?;
+        security.media_jobs.remove(index)
+    };
+    let downloaded = shared
+        .http
+        .get(&job.media_url)
+        .send()
+        .await
+        .map_err(|err| format!("WeChat could not download {}: {err}", job.media_url))?;
+    if !downloaded.status().is_success() {
+        return Err(format!(
+            "WeChat could not download {}: HTTP {}",
+            job.media_url,
+            downloaded.status()
+        ));
+    }
+    let message = serde_json::json!({
+        "ToUserName": push::FAKE_ORIGINAL_ID,
+        "FromUserName": job.openid,
+        "CreateTime": push::now(),
+        "MsgType": "event",
+        "Event": "wxa_media_check",
+        "appid": shared.config.appid,
+        "trace_id": job.trace_id,
+        "version": 2,
+        "detail": [{ "strategy": "content_model", "errcode": 0, "suggest": suggest.as_str(), "label": label, "prob": 90 }],
+        "errcode": 0,
+        "errmsg": "ok",
+        "result": { "suggest": suggest.as_str(), "label": label },
+    });
+    push_message(shared, &message.to_string()).await
+}
+
+async fn push_message(shared: &Shared, message: &str) -> Result<Delivery, String> {
+    let target = shared
+        .push_target
+        .lock()
+        .unwrap()
+        .clone()
+        .ok_or("no push target is set")?;
+    let signed = target.sign(&shared.config.appid, message, push::now(), &push::nonce());
+    let response = shared
+        .http
+        .post(&target.url)
+        .query(&signed.query)
+        .body(signed.body)
+        .send()
+        .await
+        .map_err(|err| format!("push to {} failed: {err}", target.url))?;
+    Ok(Delivery {
+        status: response.status().as_u16(),
+        body: response.text().await.unwrap_or_default(),
+    })
+}
+
+/// `POST /fake/wxa_media_check` `{"trace_id", "suggest", "label"}`: delivers a verdict, for
+/// clients that drive the fake over HTTP. Answers what the push target answered.
+async fn deliver_over_http(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    axum::Json(request): axum::Json<serde_json::Value>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let suggest = match request.get("suggest").and_then(serde_json::Value::as_str) {
+        Some("pass") => Suggest::Pass,
+        Some("review") => Suggest::Review,
+        Some("risky") => Suggest::Risky,
+        _ => {
+            return (
+                axum::http::StatusCode::BAD_REQUEST,
+                "suggest must be pass, review or risky",
+            )
+                .into_response()
+        }
+    };
+    let label = request
+        .get("label")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(100);
+    let trace_id = request
+        .get("trace_id")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("");
+    match deliver_media_check(&shared, trace_id, suggest, label).await {
+        Ok(delivery) => {
+            axum::Json(serde_json::json!({ "status": delivery.status, "body": delivery.body }))
+                .into_response()
+        }
+        Err(problem) => (axum::http::StatusCode::CONFLICT, problem).into_response(),
+    }
+}
+
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/sns/jscode2session", get(jscode2session::handle))
@@ -263,5 +467,9 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/wxa/business/getuserphonenumber", post(phone::handle))
         .route("/wxa/checksession", get(session::check))
         .route("/wxa/resetusersessionkey", get(session::reset))
+        .route("/wxa/msg_sec_check", post(security::msg_sec_check))
+        .route("/wxa/media_check_async", post(security::media_check_async))
+        .route("/wxa/getuserriskrank", post(security::getuserriskrank))
+        .route("/fake/wxa_media_check", post(deliver_over_http))
         .with_state(shared)
 }

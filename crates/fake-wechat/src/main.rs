@@ -2,9 +2,11 @@
 //!
 //! Environment: `FAKE_WECHAT_ADDR` (default 127.0.0.1:8081), `FAKE_WECHAT_APPID`,
 //! `FAKE_WECHAT_SECRET`, `FAKE_WECHAT_DEV=1` to accept any code once, and
-//! `FAKE_WECHAT_LOGIN_DELAY_MS` to make every jscode2session call take that long.
+//! `FAKE_WECHAT_LOGIN_DELAY_MS` to make every jscode2session call take that long. Message push
+//! goes to `FAKE_WECHAT_PUSH_URL` (the server's `/api/wechat/events`), signed with
+//! `FAKE_WECHAT_PUSH_TOKEN` and, when set, encrypted with `FAKE_WECHAT_PUSH_AES_KEY`.
 
-use fake_wechat::{FakeWechat, FakeWechatConfig};
+use fake_wechat::{is_encoding_aes_key, FakeWechat, FakeWechatConfig, PushTarget};
 
 const DEV_APPID: &str = "wxdevappid0000000";
 const DEV_SECRET: &str = "devsecret";
@@ -33,6 +35,23 @@ async fn main() {
             );
             std::process::exit(1);
         }
+    }
+    if let Ok(url) = std::env::var("FAKE_WECHAT_PUSH_URL") {
+        let encoding_aes_key = std::env::var("FAKE_WECHAT_PUSH_AES_KEY").ok();
+        if encoding_aes_key
+            .as_deref()
+            .is_some_and(|key| !is_encoding_aes_key(key))
+        {
+            eprintln!(
+                "fake-wechat: FAKE_WECHAT_PUSH_AES_KEY must be a 43-character EncodingAESKey"
+            );
+            std::process::exit(1);
+        }
+        fake.set_push_target(PushTarget {
+            url,
+            token: env_or("FAKE_WECHAT_PUSH_TOKEN", ""),
+            encoding_aes_key,
+        });
     }
     println!("fake-wechat listening on {}", fake.base_url());
     let _ = tokio::signal::ctrl_c().await;

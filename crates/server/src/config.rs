@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+mod compliance;
 mod connections;
 mod limits;
 mod secrets;
 mod verifiers;
 
+pub use compliance::{push_aes_key_bytes, ComplianceConfig, FailurePolicy, PushConfig, RiskConfig};
 pub use connections::ConnectionLimits;
 pub use limits::{RateLimit, TrustedProxies};
 pub use verifiers::IntrospectionClient;
@@ -52,6 +54,8 @@ pub struct Config {
     pub token_audience: Vec<String>,
     /// Services allowed to introspect tokens; none disables the endpoint.
     pub introspection_clients: Vec<IntrospectionClient>,
+    /// Privacy consent, content checks, message push and the sign-up risk check.
+    pub compliance: ComplianceConfig,
 }
 
 /// How access tokens are signed.
@@ -222,6 +226,7 @@ impl Config {
             introspection_clients: verifiers::introspection_clients(
                 vars.get("INTROSPECTION_CLIENTS"),
             )?,
+            compliance: compliance::compliance_config(&vars)?,
         })
     }
 }

@@ -17,7 +17,10 @@ use serde_json::json;
 
 use crate::connections::is_body_timeout;
 use crate::domain::{NicknameError, WechatCodeError};
-use crate::services::access_token::PlatformError;
+use crate::services::access_token::{PlatformError, LOCK_TIMEOUT};
+use crate::services::content_checks::CheckUnavailable;
+use crate::services::push_events::PushEventError;
+use crate::services::signup_risk::RiskError;
 use crate::wechat::crypto::CryptoError;
 use crate::wechat::WechatError;
 
@@ -72,6 +75,12 @@ pub enum ApiError {
     InvalidEncryptedData(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// WeChat's content check judged what the user wrote risky; `label` is its category.
+    #[error("WeChat's content check refused this text (label {label}); ask the user for another")]
+    ContentRejected { label: i64 },
+    /// A WeChat push whose signature is wrong or whose timestamp is too far from ours.
+    #[error("the signature is wrong or the timestamp is not within five minutes")]
+    InvalidSignature,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -88,6 +97,8 @@ impl ApiError {
             }
             Self::SessionKeyStale => StatusCode::CONFLICT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::ContentRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidSignature => StatusCode::UNAUTHORIZED,
             Self::WechatTokenUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::InvalidCode
             | Self::InvalidToken
@@ -129,6 +140,8 @@ impl ApiError {
             Self::SessionKeyStale => "session_key_stale",
             Self::InvalidEncryptedData(_) => "invalid_encrypted_data",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::ContentRejected { .. } => "content_rejected",
+            Self::InvalidSignature => "invalid_signature",
             Self::Internal(_) => "internal",
         }
     }
@@ -173,7 +186,7 @@ impl From<PlatformError> for ApiError {
         match err {
             PlatformError::Database(err) => match &err {
                 // Another instance held the refresh lock too long: WeChat is slow, not us.
-                sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03") => {
+                sqlx::Error::Database(db) if db.code().as_deref() == Some(LOCK_TIMEOUT) => {
                     tracing::warn!("timed out waiting for another instance's token refresh");
                     Self::UpstreamBusy
                 }
@@ -193,6 +206,44 @@ impl ApiError {
         match err {
             PlatformError::Wechat(WechatError::InvalidCode(_)) => Self::InvalidPhoneCode,
             other => other.into(),
+        }
+    }
+}
+
+/// A nickname WeChat could not check under `CONTENT_CHECK_FAILURE=reject`: whatever WeChat's
+/// trouble, the client's move is to retry later (the cause was logged where it happened).
+impl From<CheckUnavailable> for ApiError {
+    fn from(CheckUnavailable(err): CheckUnavailable) -> Self {
+        match err {
+            PlatformError::Database(err) if err_is_ours(&err) => err.into(),
+            _ => Self::UpstreamBusy,
+        }
+    }
+}
+
+impl From<RiskError> for ApiError {
+    fn from(err: RiskError) -> Self {
+        match err {
+            RiskError::Blocked { .. } => Self::UserBlocked,
+            RiskError::Unavailable(PlatformError::Database(err)) if err_is_ours(&err) => err.into(),
+            RiskError::Unavailable(_) => Self::UpstreamBusy,
+        }
+    }
+}
+
+/// Whether a database error is our database failing, not a wait for another instance's lock.
+fn err_is_ours(err: &sqlx::Error) -> bool {
+    !matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some(LOCK_TIMEOUT))
+}
+
+impl From<PushEventError> for ApiError {
+    fn from(err: PushEventError) -> Self {
+        match err {
+            PushEventError::Database(err) => err.into(),
+            other => {
+                tracing::warn!(error = %other, "WeChat push message refused");
+                Self::InvalidRequest(other.to_string())
+            }
         }
     }
 }
@@ -368,6 +419,8 @@ mod tests {
             ApiError::SessionKeyStale,
             ApiError::InvalidEncryptedData(String::new()),
             ApiError::UnsupportedMediaType(String::new()),
+            ApiError::ContentRejected { label: 0 },
+            ApiError::InvalidSignature,
             ApiError::internal("x"),
         ];
         for error in &all {
@@ -393,6 +446,8 @@ mod tests {
                 | ApiError::SessionKeyStale
                 | ApiError::InvalidEncryptedData(_)
                 | ApiError::UnsupportedMediaType(_)
+                | ApiError::ContentRejected { .. }
+                | ApiError::InvalidSignature
                 | ApiError::Internal(_) => {}
             }
         }

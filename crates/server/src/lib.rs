@@ -32,9 +32,11 @@ use introspection_clients::IntrospectionClients;
 use keys::SigningKeys;
 use services::access_token::PlatformTokens;
 use services::avatar_reads::AvatarReads;
+use services::content_checks::ContentChecks;
 use services::session_cache::SessionCache;
 use services::session_keys::{self, SessionKeys};
 use services::sessions::Sessions;
+use services::signup_risk::SignupRisk;
 use services::user_budget::UserBudget;
 use state::{AppState, Services};
 use storage::sessions::RefreshBudget;
@@ -92,6 +94,10 @@ pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Err
             config.rate_limit_refresh,
             config.trusted_proxies.clone(),
         ),
+        privacy_policy_version: config.compliance.privacy_policy_version.clone(),
+        content_checks: ContentChecks::new(&config.compliance),
+        signup_risk: SignupRisk::new(config.compliance.risk),
+        push: config.compliance.push.clone(),
         db,
     }))
 }

@@ -6,12 +6,15 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
+use crate::config::PushConfig;
 use crate::http::RateLimits;
 use crate::introspection_clients::IntrospectionClients;
 use crate::services::access_token::PlatformTokens;
 use crate::services::avatar_reads::AvatarReads;
+use crate::services::content_checks::ContentChecks;
 use crate::services::session_keys::SessionKeys;
 use crate::services::sessions::Sessions;
+use crate::services::signup_risk::SignupRisk;
 use crate::services::user_budget::UserBudget;
 use crate::tokens::AccessTokens;
 use crate::wechat::WechatClient;
@@ -42,6 +45,14 @@ pub struct Services {
     pub introspection_clients: IntrospectionClients,
     /// Per-client limits on login and refresh, for this instance.
     pub rate_limits: RateLimits,
+    /// The privacy policy version users must have accepted (`PRIVACY_POLICY_VERSION`).
+    pub privacy_policy_version: String,
+    /// WeChat's checks of nicknames and avatars.
+    pub content_checks: ContentChecks,
+    /// WeChat's risk rank of new users.
+    pub signup_risk: SignupRisk,
+    /// How WeChat's message push is verified; `None` when it is not configured.
+    pub push: Option<PushConfig>,
 }
 
 impl AppState {

@@ -14,6 +14,7 @@ mod panics;
 mod rate_limit;
 mod user_view;
 mod wechat;
+mod wechat_events;
 
 use std::any::Any;
 
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(me::router())
         .merge(avatars::router())
         .merge(wechat::router())
+        .merge(wechat_events::router())
         .merge(jwks::router());
     with_layers(routes).with_state(state)
 }

@@ -44,6 +44,11 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub(super) fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.trusted_proxies
+    }
+
     pub fn new(login: RateLimit, refresh: RateLimit, trusted_proxies: TrustedProxies) -> Self {
         Self {
             login: Limiter::new(login),

@@ -4,6 +4,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::state::AppState;
 use crate::storage::users::User;
 
 #[derive(Debug, Serialize)]
@@ -19,11 +20,15 @@ pub struct UserView {
     pub phone_country_code: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Whether the user has yet to accept the current privacy policy version.
+    pub consent_required: bool,
 }
 
-impl From<User> for UserView {
-    fn from(user: User) -> Self {
+impl UserView {
+    /// `user` as shown, given the privacy policy version in force.
+    pub fn new(user: User, policy_version: &str) -> Self {
         Self {
+            consent_required: user.privacy_consent_version.as_deref() != Some(policy_version),
             id: user.id,
             openid: user.openid,
             unionid: user.unionid,
@@ -33,5 +38,12 @@ impl From<User> for UserView {
             phone_country_code: user.phone_country_code,
             created_at: user.created_at,
         }
+    }
+}
+
+impl AppState {
+    /// `user` as this server shows it.
+    pub fn view(&self, user: User) -> UserView {
+        UserView::new(user, &self.privacy_policy_version)
     }
 }

@@ -55,6 +55,41 @@ pub enum PlatformError {
     RefreshStalled,
 }
 
+impl PlatformError {
+    /// Whether our own database failed, rather than WeChat or the wait for another instance's
+    /// token refresh: such a failure is ours to report, never a reason to skip a WeChat check.
+    pub fn is_database_failure(&self) -> bool {
+        match self {
+            PlatformError::Database(sqlx::Error::Database(db)) => {
+                db.code().as_deref() != Some(LOCK_TIMEOUT)
+            }
+            PlatformError::Database(_) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether WeChat could not answer for now (busy, slow, unreachable, garbled), as opposed to
+    /// answering an error that says something is wrong with the call or the app.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            PlatformError::RefreshStalled
+                | PlatformError::Database(_)
+                | PlatformError::Wechat(
+                    WechatError::Busy { .. }
+                        | WechatError::Saturated
+                        | WechatError::Timeout
+                        | WechatError::Transport(_)
+                        | WechatError::HttpStatus(_)
+                        | WechatError::Malformed(_)
+                )
+        )
+    }
+}
+
+/// Postgres's lock_not_available: another instance held the token refresh lock too long.
+pub const LOCK_TIMEOUT: &str = "55P03";
+
 /// Gives out the shared token for the configured appid.
 pub struct PlatformTokens {
     db: PgPool,

@@ -63,3 +63,11 @@ pub async fn find(db: impl PgExecutor<'_>, avatar_id: Uuid) -> Result<Option<Ava
     .fetch_optional(db)
     .await
 }
+
+/// Deletes the avatar stored under `avatar_id`; false when there was none.
+pub async fn delete(db: impl PgExecutor<'_>, avatar_id: Uuid) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query!("DELETE FROM avatars WHERE id = $1", avatar_id)
+        .execute(db)
+        .await?;
+    Ok(deleted.rows_affected() > 0)
+}

@@ -20,6 +20,8 @@ pub struct LoginIdentity<'a> {
     pub unionid: Option<&'a str>,
     /// The newest session_key, already sealed by [`crate::sealing`].
     pub sealed_session_key: &'a [u8],
+    /// WeChat's risk rank, for a user created by this login (see `RISK_CHECK`).
+    pub risk_rank: Option<i16>,
     pub session: NewSession<'a>,
 }
 
@@ -51,8 +53,8 @@ pub async fn record(
     let row = query_with_user_columns!(
         r#"
         WITH upserted AS (
-            INSERT INTO users (appid, openid, unionid)
-            VALUES ($1, $2, $3)
+            INSERT INTO users (appid, openid, unionid, risk_rank)
+            VALUES ($1, $2, $3, $9)
             ON CONFLICT (appid, openid) DO UPDATE
                 SET last_login_at = now(),
                     updated_at = now(),
@@ -83,6 +85,7 @@ pub async fn record(
         login.session.user_agent,
         login.session.expires_at,
         login.session.refresh_token_hash.as_slice(),
+        login.risk_rank,
     )
     .fetch_one(db)
     .await?;

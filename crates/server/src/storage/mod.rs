@@ -10,15 +10,23 @@
 //! | `avatars`              | [`avatars`]         |
 //! | `phone_lookup_quota`   | [`phone_quota`]     |
 //! | `wechat_access_tokens` | [`access_tokens`]   |
+//! | `privacy_consents`     | [`privacy_consents`] |
+//! | `avatar_media_checks`  | [`avatar_checks`]   |
+//! | `wechat_push_receipts` | [`push_receipts`]   |
+//! | `phone_lookup_days`    | [`phone_lookup_days`] |
 //!
 //! One exception, for speed: a login is one statement ([`login::record`]) that upserts the user
 //! and inserts the first rows of `wechat_sessions`, `sessions` and `refresh_tokens` in a single
 //! round trip. Each of those owners' docs names it.
 
 pub mod access_tokens;
+pub mod avatar_checks;
 pub mod avatars;
 pub mod login;
+pub mod phone_lookup_days;
 pub mod phone_quota;
+pub mod privacy_consents;
+pub mod push_receipts;
 pub mod sessions;
 pub mod users;
 pub mod wechat_sessions;

@@ -22,6 +22,10 @@ pub struct User {
     pub avatar_url: Option<String>,
     pub phone: Option<String>,
     pub phone_country_code: Option<String>,
+    /// The privacy policy version the user last accepted, if any.
+    pub privacy_consent_version: Option<String>,
+    /// WeChat's risk rank (0 to 4) at sign-up, when `RISK_CHECK` was on; never sent to the client.
+    pub risk_rank: Option<i16>,
     pub created_at: OffsetDateTime,
     pub last_login_at: OffsetDateTime,
 }
@@ -37,7 +41,8 @@ macro_rules! query_with_user_columns {
         sqlx::query!(
             $before
                 + r#" id AS "id!", appid AS "appid!", openid AS "openid!", unionid, nickname,
-                      avatar_url, phone, phone_country_code, created_at AS "created_at!",
+                      avatar_url, phone, phone_country_code, privacy_consent_version,
+                      risk_rank, created_at AS "created_at!",
                       last_login_at AS "last_login_at!" "#
                 + $after
             $(, $arg)*
@@ -58,6 +63,8 @@ macro_rules! user_from_record {
             avatar_url: row.avatar_url,
             phone: row.phone,
             phone_country_code: row.phone_country_code,
+            privacy_consent_version: row.privacy_consent_version,
+            risk_rank: row.risk_rank,
             created_at: row.created_at,
             last_login_at: row.last_login_at,
         }
@@ -159,4 +166,53 @@ pub async fn set_avatar_url(
     .fetch_optional(db)
     .await?;
     Ok(row.map(|row| user_from_record!(row)))
+}
+
+/// Whether `openid` already has a user in `appid`: the risk check asks WeChat about new users only.
+pub async fn exists(
+    db: impl PgExecutor<'_>,
+    appid: &str,
+    openid: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE appid = $1 AND openid = $2) AS "exists!""#,
+        appid,
+        openid
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Records that the user accepted privacy policy `version`; the audit row is written by
+/// [`super::privacy_consents`] in the same transaction.
+pub async fn set_privacy_consent(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    version: &str,
+) -> Result<Option<User>, sqlx::Error> {
+    let row = query_with_user_columns!(
+        "UPDATE users SET privacy_consent_version = $2, updated_at = now() WHERE id = $1 RETURNING",
+        "",
+        user_id,
+        version,
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|row| user_from_record!(row)))
+}
+
+/// Takes the avatar served under `avatar_url` away from the user, if it is still theirs.
+pub async fn clear_avatar_url(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    avatar_url: &str,
+) -> Result<bool, sqlx::Error> {
+    let cleared = sqlx::query!(
+        "UPDATE users SET avatar_url = NULL, updated_at = now() WHERE id = $1 AND avatar_url = $2",
+        user_id,
+        avatar_url
+    )
+    .execute(db)
+    .await?;
+    Ok(cleared.rows_affected() > 0)
 }

@@ -14,8 +14,10 @@ mod fuzz;
 mod in_flight;
 mod jscode2session;
 mod platform;
+pub mod push;
 mod response;
 mod retry;
+pub mod security;
 mod single_flight;
 
 use std::sync::Arc;

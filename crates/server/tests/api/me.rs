@@ -22,6 +22,7 @@ async fn me_returns_the_logged_in_user(db: PgPool) {
         keys_of(&me),
         [
             "avatar_url",
+            "consent_required",
             "created_at",
             "id",
             "nickname",

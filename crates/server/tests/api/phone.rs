@@ -177,3 +177,44 @@ async fn wechat_failures_map_to_the_error_shape(db: PgPool) {
         .await;
     assert_eq!(response.status(), 200);
 }
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn billed_lookups_are_counted_per_day_and_logged(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let first = app.token_for("openid-billed-1").await;
+    let second = app.token_for("openid-billed-2").await;
+
+    let bound = app
+        .bind_phone(&first, "openid-billed-1", china("13800000001"), false)
+        .await;
+    assert_eq!(bound.status(), 200);
+    // Answered from the stored number: not billed, not counted.
+    let repeat = app
+        .bind_phone(&first, "openid-billed-1", china("13800000009"), false)
+        .await;
+    assert_eq!(repeat.status(), 200);
+    // A failed lookup is not billed either.
+    app.fake.inject_phone(Fault::Errcode(40029), 1);
+    let failed = app
+        .bind_phone(&second, "openid-billed-2", china("13800000002"), false)
+        .await;
+    assert_error(failed, 400, "invalid_phone_code").await;
+    let bound = app
+        .bind_phone(&second, "openid-billed-2", china("13800000002"), false)
+        .await;
+    assert_eq!(bound.status(), 200);
+
+    let (today, lookups): (bool, i32) = sqlx::query_as(
+        "SELECT day = (now() AT TIME ZONE 'UTC')::date, lookups FROM phone_lookup_days",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(today);
+    assert_eq!(lookups, 2);
+    assert_eq!(app.fake.phone_numbers_billed(), 2);
+    assert!(crate::helpers::logs::captured_logs()
+        .lines()
+        .any(|line| line.contains("phone number lookup billed by WeChat")
+            && line.contains("billed_today=2")));
+}

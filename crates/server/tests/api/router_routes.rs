@@ -16,6 +16,9 @@ async fn unknown_paths_are_not_found(db: PgPool) {
         ("GET", "/api/me/"),
         ("GET", "/avatars/00000000-0000-4000-8000-000000000000"),
         ("GET", "/avatars/not-a-uuid"),
+        // Without WECHAT_PUSH_TOKEN there is no message push endpoint.
+        ("GET", "/api/wechat/events"),
+        ("POST", "/api/wechat/events"),
     ] {
         let reply = app.send(request(method, path).empty()).await;
         reply.assert_error(404, "not_found");
@@ -31,6 +34,8 @@ async fn wrong_methods_are_not_allowed_and_name_the_allowed_ones(db: PgPool) {
         ("PUT", "/api/auth/refresh", "POST"),
         ("DELETE", "/api/me", "GET,HEAD,PATCH"),
         ("POST", "/healthz", "GET,HEAD"),
+        ("DELETE", "/api/wechat/events", "GET,HEAD,POST"),
+        ("GET", "/api/me/consents", "POST"),
         (
             "GET",
             "/api/auth/sessions/00000000-0000-4000-8000-000000000000",
@@ -51,6 +56,7 @@ async fn every_route_behind_a_token_refuses_a_request_without_one(db: PgPool) {
         request("GET", "/api/me").empty(),
         request("PATCH", "/api/me").json(json),
         request("POST", "/api/me/phone").json(json),
+        request("POST", "/api/me/consents").json(r#"{"version":"1"}"#),
         request("POST", "/api/me/avatar").body_as(
             &multipart_content_type(),
             multipart_file("file", "a.png", &png(100)),

@@ -10,6 +10,9 @@ use axum::Router;
 
 use crate::state::AppState;
 
+/// Also recorded with a consent to the privacy policy.
+pub(super) use tokens::user_agent;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(tokens::router())

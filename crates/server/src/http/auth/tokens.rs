@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::{is_bidi_control, RefreshToken, WechatCode};
 use crate::error::ApiError;
+use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit::{Login, Refresh, Within};
 use crate::http::user_view::UserView;
 use crate::http::{ApiJson, AuthUser};
@@ -60,11 +61,23 @@ struct TokenPair {
 async fn login(
     _: Within<Login>,
     State(state): State<AppState>,
+    ClientIp(client_ip): ClientIp,
     headers: HeaderMap,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let code = WechatCode::parse(request.code)?;
     let session = state.wechat.code_to_session(&code).await?;
+    // Before anything is written: a sign-up WeChat ranks too risky leaves no user behind.
+    let risk_rank = state
+        .signup_risk
+        .assess(
+            &state.db,
+            &state.wechat,
+            &state.platform_tokens,
+            &session.openid,
+            client_ip,
+        )
+        .await?;
     let appid = state.wechat.appid();
     let sealed = state
         .session_keys
@@ -79,6 +92,7 @@ async fn login(
             openid: &session.openid,
             unionid: session.unionid.as_deref(),
             sealed_session_key: &sealed,
+            risk_rank,
             session: NewSession {
                 id: session_id,
                 user_agent: user_agent(&headers).as_deref(),
@@ -94,7 +108,7 @@ async fn login(
     };
     Ok(Json(LoginResponse {
         tokens: token_pair(&state, subject, refresh_token, now)?,
-        user: record.user.into(),
+        user: state.view(record.user),
         new_user: record.new_user,
     }))
 }
@@ -205,7 +219,7 @@ fn token_pair(
 /// names in them), so they are read as UTF-8 leniently rather than dropped. Control and
 /// bidirectional control characters are dropped: the sessions list must show a device as what
 /// it says, not reordered into something else.
-fn user_agent(headers: &HeaderMap) -> Option<String> {
+pub(in crate::http) fn user_agent(headers: &HeaderMap) -> Option<String> {
     let raw = String::from_utf8_lossy(headers.get(header::USER_AGENT)?.as_bytes());
     let agent: String = raw
         .chars()

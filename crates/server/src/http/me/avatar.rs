@@ -1,5 +1,6 @@
 //! `POST /api/me/avatar`: the file from `<button open-type="chooseAvatar">`, sent by
-//! `wx.uploadFile`. It is served by [`crate::http::avatars`].
+//! `wx.uploadFile`. It is served by [`crate::http::avatars`], and sent to WeChat's image check
+//! once stored (see [`crate::services::content_checks`]).
 //!
 //! An avatar's type is decided by its magic bytes, never by its name or the client's content
 //! type, so an upload can never become a page or a script.
@@ -9,6 +10,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::routing::post;
 use axum::{Json, Router};
 
+use crate::domain::Openid;
 use crate::error::ApiError;
 use crate::http::user_view::UserView;
 use crate::http::AuthUser;
@@ -56,10 +58,22 @@ async fn upload_avatar(
     let content_type = image_type(&bytes).ok_or_else(|| {
         ApiError::UnsupportedMediaType("an avatar must be a PNG, JPEG or WebP image".into())
     })?;
-    let user = profile::replace_avatar(&state.db, auth.user_id, content_type, &bytes)
+    let (user, avatar_id) = profile::replace_avatar(&state.db, auth.user_id, content_type, &bytes)
         .await?
         .ok_or(ApiError::InvalidToken)?;
-    Ok(Json(user.into()))
+    let openid = Openid::parse(user.openid.clone()).map_err(ApiError::internal)?;
+    state
+        .content_checks
+        .submit_avatar(
+            &state.db,
+            &state.wechat,
+            &state.platform_tokens,
+            user.id,
+            &openid,
+            avatar_id,
+        )
+        .await;
+    Ok(Json(state.view(user)))
 }
 
 /// Reads a file part, stopping as soon as it passes the limit instead of buffering it all.

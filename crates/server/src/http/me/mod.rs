@@ -1,7 +1,9 @@
 //! `/api/me*`: the signed-in user, and the profile they fill in (nickname here, the avatar in
-//! [`avatar`], the phone number in [`phone`]).
+//! [`avatar`], the phone number in [`phone`]), and their consent to the privacy policy
+//! ([`consents`]).
 
 mod avatar;
+mod consents;
 mod phone;
 
 use axum::extract::State;
@@ -9,10 +11,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use crate::domain::Nickname;
+use crate::domain::{Nickname, Openid};
 use crate::error::ApiError;
 use crate::http::user_view::UserView;
 use crate::http::{ApiJson, AuthUser};
+use crate::services::content_checks::TextOutcome;
 use crate::state::AppState;
 use crate::storage::users;
 
@@ -20,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/me", get(me).patch(update_profile))
         .merge(avatar::router())
+        .merge(consents::router())
         .merge(phone::router())
 }
 
@@ -28,7 +32,7 @@ async fn me(State(state): State<AppState>, auth: AuthUser) -> Result<Json<UserVi
     let user = users::find_by_id(&state.db, auth.user_id)
         .await?
         .ok_or(ApiError::InvalidToken)?;
-    Ok(Json(user.into()))
+    Ok(Json(state.view(user)))
 }
 
 #[derive(Deserialize)]
@@ -37,7 +41,8 @@ struct ProfilePatch {
     nickname: Option<String>,
 }
 
-/// `PATCH /api/me`: sets the nickname typed into `<input type="nickname">`.
+/// `PATCH /api/me`: sets the nickname typed into `<input type="nickname">`, once WeChat's
+/// content check lets it through (see [`crate::services::content_checks`]).
 async fn update_profile(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -47,8 +52,28 @@ async fn update_profile(
         .nickname
         .ok_or_else(|| ApiError::InvalidRequest("`nickname` is required".into()))?;
     let nickname = Nickname::parse(&raw)?;
+    let user = users::find_by_id(&state.db, auth.user_id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    if user.nickname.as_deref() == Some(nickname.as_str()) {
+        // Checked when it was saved: no need to ask WeChat again.
+        return Ok(Json(state.view(user)));
+    }
+    let openid = Openid::parse(user.openid).map_err(ApiError::internal)?;
+    let outcome = state
+        .content_checks
+        .check_nickname(
+            &state.wechat,
+            &state.platform_tokens,
+            &openid,
+            nickname.as_str(),
+        )
+        .await?;
+    if let TextOutcome::Refuse { label } = outcome {
+        return Err(ApiError::ContentRejected { label });
+    }
     let user = users::set_nickname(&state.db, auth.user_id, &nickname)
         .await?
         .ok_or(ApiError::InvalidToken)?;
-    Ok(Json(user.into()))
+    Ok(Json(state.view(user)))
 }

@@ -5,7 +5,8 @@
 //!   request says `"change": true`;
 //! - each user may send at most [`LOOKUPS_PER_WINDOW`] lookups to WeChat per [`LOOKUP_WINDOW`],
 //!   counted in Postgres so that every instance shares the count. Failed lookups count too: an
-//!   invalid code costs WeChat a call as well, and a client stuck in a loop must be stopped.
+//!   invalid code costs WeChat a call as well, and a client stuck in a loop must be stopped;
+//! - successful lookups are counted per day across instances, and the count is logged.
 
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use crate::error::ApiError;
 use crate::http::user_view::UserView;
 use crate::http::{ApiJson, AuthUser};
 use crate::state::AppState;
-use crate::storage::{phone_quota, users};
+use crate::storage::{phone_lookup_days, phone_quota, users};
 
 /// Enough for a user to bind a number, make a typo-free change or two, and retry a failure;
 /// far below anything a real person needs, far above what abuse would want to pay for.
@@ -48,7 +49,7 @@ async fn bind_phone(
         .await?
         .ok_or(ApiError::InvalidToken)?;
     if user.phone.is_some() && !request.change {
-        return Ok(Json(user.into()));
+        return Ok(Json(state.view(user)));
     }
     if let Err(retry_after) =
         phone_quota::take(&state.db, user.id, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW).await?
@@ -67,8 +68,12 @@ async fn bind_phone(
         })
         .await
         .map_err(ApiError::from_phone_lookup)?;
-    let user = users::set_phone(&state.db, user.id, &phone)
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
-    Ok(Json(user.into()))
+    let user = users::set_phone(&state.db, user.id, &phone).await;
+    // Counted once the number is safe: a failed count must not lose what WeChat billed for.
+    match phone_lookup_days::count_one(&state.db).await {
+        Ok(billed_today) => tracing::info!(billed_today, "phone number lookup billed by WeChat"),
+        Err(err) => tracing::warn!(error = %err, "a billed phone number lookup went uncounted"),
+    }
+    let user = user?.ok_or(ApiError::InvalidToken)?;
+    Ok(Json(state.view(user)))
 }

@@ -2,6 +2,7 @@
 //! another, so each can be read, moved or deleted on its own.
 
 pub mod binary;
+pub mod compliance;
 pub mod config;
 pub mod fuzz;
 pub mod introspection;

@@ -12,6 +12,10 @@ use super::reply::assert_error;
 use super::tokens::token;
 use super::uploads::{multipart_content_type, multipart_file};
 
+/// Stands for the server's own base URL in an environment override, such as `PUBLIC_BASE_URL`,
+/// which cannot be known before the server has its port.
+pub const SELF_URL: &str = "http://wxlogin-test-self";
+
 pub struct TestApp {
     pub base_url: String,
     pub fake: FakeWechat,
@@ -265,15 +269,20 @@ impl TestApp {
 }
 
 /// Serves the app on a free loopback port until the test's runtime ends; returns its base URL.
+/// [`SELF_URL`] in an override's value stands for the server's own base URL.
 async fn start_server(
     db: &PgPool,
     fake: &FakeWechat,
     overrides: &[(&'static str, String)],
 ) -> String {
-    let config = test_config(&fake.base_url(), overrides);
-    let state = wxlogin_server::build_state(&config, db.clone()).expect("state");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let overrides: Vec<_> = overrides
+        .iter()
+        .map(|(name, value)| (*name, value.replace(SELF_URL, &base_url)))
+        .collect();
+    let config = test_config(&fake.base_url(), &overrides);
+    let state = wxlogin_server::build_state(&config, db.clone()).expect("state");
     tokio::spawn(wxlogin_server::serve(
         listener,
         state,
