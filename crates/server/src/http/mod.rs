@@ -7,6 +7,7 @@ mod client_ip;
 mod extract;
 mod health;
 mod jwks;
+mod login_page;
 mod me;
 mod no_store;
 #[cfg(test)]
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(me::router())
         .merge(avatars::router())
         .merge(wechat::router())
+        .merge(login_page::router())
         .merge(jwks::router());
     with_layers(routes).with_state(state)
 }
