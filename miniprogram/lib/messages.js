@@ -35,6 +35,14 @@ const MESSAGES = {
   invalid_client: '服务暂时不可用，请稍后再试',
   // The page's own: WeChat gave no phone code for a reason other than the user declining.
   phone_unavailable: '暂时无法获取手机号，请稍后再试',
+  // Scan-to-login (pages/qr-login): the ticket in the code a browser shows.
+  ticket_taken: '该二维码已被其他微信账号扫描，请在电脑上刷新二维码后重新扫码',
+  ticket_not_scanned: '请先扫描电脑上的二维码',
+  ticket_expired: '二维码已过期，请在电脑上刷新后重新扫码',
+  ticket_used: '该二维码已使用，请在电脑上刷新后重新扫码',
+  // Making the code failed on WeChat's side: the server's page or scene settings are wrong.
+  qr_page_unpublished: '登录二维码暂时无法生成，请稍后再试',
+  qr_scene_invalid: '二维码内容无效，请在电脑上刷新后重新扫码',
 };
 
 /** Where a code means something more precise than MESSAGES says, per place it can come from. */
@@ -42,9 +50,14 @@ const NICKNAME_MESSAGES = {
   invalid_request: '昵称需为 1 到 32 个字，至少含一个可见字符，且不能包含控制字符或不可见字符',
 };
 
+/** On the scan-to-login page, an unknown ticket is a code that is no longer valid. */
+const QR_LOGIN_MESSAGES = {
+  not_found: '二维码已失效，请在电脑上刷新后重新扫码',
+};
+
 function messageFor(error, overrides) {
   const code = error && error.code;
   return (overrides && overrides[code]) || MESSAGES[code] || `操作失败，请稍后重试（${code || 'unknown'}）`;
 }
 
-module.exports = { MESSAGES, NICKNAME_MESSAGES, messageFor };
+module.exports = { MESSAGES, NICKNAME_MESSAGES, QR_LOGIN_MESSAGES, messageFor };

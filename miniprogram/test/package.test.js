@@ -58,7 +58,7 @@ test('project.config.json opens with the tourist AppID against a local server', 
 
 test('every page in app.json has its four files', () => {
   const app = JSON.parse(fs.readFileSync(path.join(ROOT, 'app.json'), 'utf8'));
-  assert.deepEqual(app.pages, ['pages/login/index', 'pages/home/index']);
+  assert.deepEqual(app.pages, ['pages/login/index', 'pages/home/index', 'pages/qr-login/index']);
   for (const page of app.pages) {
     for (const ext of ['.js', '.json', '.wxml', '.wxss']) {
       assert.ok(fs.existsSync(path.join(ROOT, page + ext)), page + ext);
