@@ -43,6 +43,8 @@ const MESSAGES = {
   // Making the code failed on WeChat's side: the server's page or scene settings are wrong.
   qr_page_unpublished: '登录二维码暂时无法生成，请稍后再试',
   qr_scene_invalid: '二维码内容无效，请在电脑上刷新后重新扫码',
+  // A browser's session from scan-to-login asked for the mini program's WeChat session_key.
+  mini_program_session_required: '请在小程序中进行此操作',
 };
 
 /** Where a code means something more precise than MESSAGES says, per place it can come from. */

@@ -6,8 +6,8 @@
 //! faults (`errcode` -1, 45011, 40226, an HTTP 500, garbage, a hang) for the next calls.
 //!
 //! Beyond login it serves the platform calls that need the app's access token: `stable_token`
-//! (see [`platform`] for its rules), `getuserphonenumber`, `checksession` and
-//! `resetusersessionkey`. Tests can expire, revoke or poison the current access token and count
+//! (see [`platform`] for its rules), `getuserphonenumber`, `checksession`,
+//! `resetusersessionkey` and `getwxacodeunlimit` (see [`wxacode`]). Tests can expire, revoke or poison the current access token and count
 //! every call, so a server that fetches more tokens than it should is caught.
 //!
 //! In dev mode ([`FakeWechatConfig::dev`]) any unknown code is accepted once, so the mini
@@ -20,6 +20,7 @@ mod phone;
 mod platform;
 mod reply;
 mod session;
+mod wxacode;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,6 +35,7 @@ pub use codes::Identity;
 pub use faults::Fault;
 pub use phone::PhoneNumber;
 pub use session::session_signature;
+pub use wxacode::{pages_of_app_json, WxacodeRequest};
 
 use codes::CodeStore;
 use faults::FaultQueue;
@@ -52,6 +54,9 @@ pub struct FakeWechatConfig {
     pub dev: bool,
     /// How long an access token from stable_token lives; WeChat says 7200 seconds.
     pub access_token_ttl: Duration,
+    /// The pages of the published mini program, home page first: getwxacodeunlimit with
+    /// `check_path` refuses any other. By default those of the repository's `miniprogram/app.json`.
+    pub pages: Vec<String>,
 }
 
 impl FakeWechatConfig {
@@ -62,7 +67,14 @@ impl FakeWechatConfig {
             code_ttl: Duration::from_secs(5 * 60),
             dev: false,
             access_token_ttl: Duration::from_secs(7200),
+            pages: pages_of_app_json(include_str!("../../../miniprogram/app.json"))
+                .expect("miniprogram/app.json lists its pages"),
         }
+    }
+
+    pub fn pages(mut self, pages: Vec<String>) -> Self {
+        self.pages = pages;
+        self
     }
 
     pub fn dev(mut self, dev: bool) -> Self {
@@ -89,6 +101,10 @@ struct Shared {
     phone_codes: Mutex<PhoneCodes>,
     phone_faults: FaultQueue,
     checksession_calls: AtomicUsize,
+    /// getwxacodeunlimit calls and their faults, and what each that got past the token check
+    /// asked for.
+    wxacode_faults: FaultQueue,
+    wxacode_requests: Mutex<Vec<WxacodeRequest>>,
     /// How long stable_token takes to answer.
     stable_token_delay: Mutex<Duration>,
     /// How long jscode2session takes to answer.
@@ -115,6 +131,8 @@ impl FakeWechat {
             phone_codes: Mutex::new(PhoneCodes::new(config.code_ttl, config.dev)),
             phone_faults: FaultQueue::default(),
             checksession_calls: AtomicUsize::new(0),
+            wxacode_faults: FaultQueue::default(),
+            wxacode_requests: Mutex::new(Vec::new()),
             stable_token_delay: Mutex::new(Duration::ZERO),
             jscode2session_delay: Mutex::new(Duration::ZERO),
             config,
@@ -249,6 +267,21 @@ impl FakeWechat {
         self.shared.checksession_calls.load(Ordering::SeqCst)
     }
 
+    /// How many getwxacodeunlimit calls reached the fake, failed ones included.
+    pub fn wxacode_calls(&self) -> usize {
+        self.shared.wxacode_faults.calls()
+    }
+
+    /// Makes the next `times` getwxacodeunlimit calls fail with `fault`.
+    pub fn inject_wxacode(&self, fault: Fault, times: usize) {
+        self.shared.wxacode_faults.push(fault, times);
+    }
+
+    /// What each getwxacodeunlimit call with a valid token asked for, oldest first.
+    pub fn wxacode_requests(&self) -> Vec<WxacodeRequest> {
+        self.shared.wxacode_requests.lock().unwrap().clone()
+    }
+
     /// Gives `openid` a new session_key, as a wx.login on another device would; the key the
     /// server holds goes stale. Returns the new key.
     pub fn rotate_session_key(&self, openid: &str) -> String {
@@ -263,5 +296,6 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/wxa/business/getuserphonenumber", post(phone::handle))
         .route("/wxa/checksession", get(session::check))
         .route("/wxa/resetusersessionkey", get(session::reset))
+        .route("/wxa/getwxacodeunlimit", post(wxacode::unlimited))
         .with_state(shared)
 }

@@ -2,7 +2,9 @@
 //!
 //! Environment: `FAKE_WECHAT_ADDR` (default 127.0.0.1:8081), `FAKE_WECHAT_APPID`,
 //! `FAKE_WECHAT_SECRET`, `FAKE_WECHAT_DEV=1` to accept any code once, and
-//! `FAKE_WECHAT_LOGIN_DELAY_MS` to make every jscode2session call take that long.
+//! `FAKE_WECHAT_LOGIN_DELAY_MS` to make every jscode2session call take that long, and
+//! `FAKE_WECHAT_APP_JSON` naming the `app.json` whose pages count as published (by default the
+//! repository's `miniprogram/app.json` as built in).
 
 use fake_wechat::{FakeWechat, FakeWechatConfig};
 
@@ -17,6 +19,19 @@ async fn main() {
         env_or("FAKE_WECHAT_SECRET", DEV_SECRET),
     )
     .dev(std::env::var("FAKE_WECHAT_DEV").is_ok_and(|v| v == "1" || v == "true"));
+    let config = match std::env::var_os("FAKE_WECHAT_APP_JSON") {
+        None => config,
+        Some(path) => match std::fs::read_to_string(&path)
+            .map_err(|err| err.to_string())
+            .and_then(|text| fake_wechat::pages_of_app_json(&text))
+        {
+            Ok(pages) => config.pages(pages),
+            Err(err) => {
+                eprintln!("fake-wechat: FAKE_WECHAT_APP_JSON names no usable app.json: {err}");
+                std::process::exit(1);
+            }
+        },
+    };
     let listener = match tokio::net::TcpListener::bind(&addr).await {
         Ok(listener) => listener,
         Err(err) => {

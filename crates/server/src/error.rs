@@ -18,8 +18,9 @@ use serde_json::json;
 use crate::connections::is_body_timeout;
 use crate::domain::{NicknameError, WechatCodeError};
 use crate::services::access_token::PlatformError;
+use crate::services::qr_login::QrLoginError;
 use crate::wechat::crypto::CryptoError;
-use crate::wechat::WechatError;
+use crate::wechat::{wxacode, WechatError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -72,6 +73,22 @@ pub enum ApiError {
     InvalidEncryptedData(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("another WeChat user already scanned this login code")]
+    TicketTaken,
+    #[error("the login code has not been scanned yet; scan it first")]
+    TicketNotScanned,
+    #[error("the login code has expired; ask for a new one")]
+    TicketExpired,
+    #[error("the login code was already used")]
+    TicketUsed,
+    /// WeChat's 41030: the chosen version of the mini program has no such page.
+    #[error("WeChat has no page pages/qr-login/index in the mini-program version WECHAT_ENV_VERSION names: publish a version with it, or set WECHAT_ENV_VERSION to trial or develop")]
+    QrPageUnpublished,
+    /// WeChat's 40169: the scene is one WeChat does not accept.
+    #[error("WeChat refused the ticket as the code's scene (errcode 40169)")]
+    QrSceneInvalid,
+    #[error("this session was opened by scanning a login code in a browser and holds no WeChat session_key; call this from the mini program")]
+    MiniProgramSessionRequired,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -86,7 +103,12 @@ impl ApiError {
             Self::InvalidRequest(_) | Self::InvalidPhoneCode | Self::InvalidEncryptedData(_) => {
                 StatusCode::BAD_REQUEST
             }
-            Self::SessionKeyStale => StatusCode::CONFLICT,
+            Self::SessionKeyStale | Self::TicketTaken | Self::TicketNotScanned => {
+                StatusCode::CONFLICT
+            }
+            Self::TicketExpired | Self::TicketUsed => StatusCode::GONE,
+            Self::QrPageUnpublished | Self::QrSceneInvalid => StatusCode::BAD_GATEWAY,
+            Self::MiniProgramSessionRequired => StatusCode::FORBIDDEN,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::WechatTokenUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::InvalidCode
@@ -129,6 +151,13 @@ impl ApiError {
             Self::SessionKeyStale => "session_key_stale",
             Self::InvalidEncryptedData(_) => "invalid_encrypted_data",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::TicketTaken => "ticket_taken",
+            Self::TicketNotScanned => "ticket_not_scanned",
+            Self::TicketExpired => "ticket_expired",
+            Self::TicketUsed => "ticket_used",
+            Self::QrPageUnpublished => "qr_page_unpublished",
+            Self::QrSceneInvalid => "qr_scene_invalid",
+            Self::MiniProgramSessionRequired => "mini_program_session_required",
             Self::Internal(_) => "internal",
         }
     }
@@ -193,6 +222,40 @@ impl ApiError {
         match err {
             PlatformError::Wechat(WechatError::InvalidCode(_)) => Self::InvalidPhoneCode,
             other => other.into(),
+        }
+    }
+}
+
+/// A scan-to-login step that was refused. WeChat's complaints about the code name the setting
+/// to fix, loudly: every ticket fails until an operator acts.
+impl From<QrLoginError> for ApiError {
+    fn from(err: QrLoginError) -> Self {
+        match err {
+            QrLoginError::NotFound => Self::NotFound,
+            QrLoginError::Expired => Self::TicketExpired,
+            QrLoginError::Used => Self::TicketUsed,
+            QrLoginError::Taken => Self::TicketTaken,
+            QrLoginError::NotScanned => Self::TicketNotScanned,
+            QrLoginError::DrawInProgress => Self::UpstreamBusy,
+            QrLoginError::Platform(PlatformError::Wechat(WechatError::Other {
+                errcode: wxacode::ERR_PAGE_NOT_PUBLISHED,
+                ..
+            })) => {
+                tracing::error!(
+                    "WeChat has no scan-to-login page in the configured WECHAT_ENV_VERSION"
+                );
+                Self::QrPageUnpublished
+            }
+            QrLoginError::Platform(PlatformError::Wechat(WechatError::Other {
+                errcode: wxacode::ERR_SCENE_INVALID,
+                ..
+            })) => {
+                tracing::error!("WeChat refused a ticket as a scene");
+                Self::QrSceneInvalid
+            }
+            QrLoginError::Platform(err) => err.into(),
+            QrLoginError::Database(err) => err.into(),
+            err @ (QrLoginError::Signing(_) | QrLoginError::TtlOverflow) => Self::internal(err),
         }
     }
 }
@@ -368,6 +431,13 @@ mod tests {
             ApiError::SessionKeyStale,
             ApiError::InvalidEncryptedData(String::new()),
             ApiError::UnsupportedMediaType(String::new()),
+            ApiError::TicketTaken,
+            ApiError::TicketNotScanned,
+            ApiError::TicketExpired,
+            ApiError::TicketUsed,
+            ApiError::QrPageUnpublished,
+            ApiError::QrSceneInvalid,
+            ApiError::MiniProgramSessionRequired,
             ApiError::internal("x"),
         ];
         for error in &all {
@@ -393,6 +463,13 @@ mod tests {
                 | ApiError::SessionKeyStale
                 | ApiError::InvalidEncryptedData(_)
                 | ApiError::UnsupportedMediaType(_)
+                | ApiError::TicketTaken
+                | ApiError::TicketNotScanned
+                | ApiError::TicketExpired
+                | ApiError::TicketUsed
+                | ApiError::QrPageUnpublished
+                | ApiError::QrSceneInvalid
+                | ApiError::MiniProgramSessionRequired
                 | ApiError::Internal(_) => {}
             }
         }

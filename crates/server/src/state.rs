@@ -10,6 +10,7 @@ use crate::http::RateLimits;
 use crate::introspection_clients::IntrospectionClients;
 use crate::services::access_token::PlatformTokens;
 use crate::services::avatar_reads::AvatarReads;
+use crate::services::qr_login::QrLogin;
 use crate::services::session_keys::SessionKeys;
 use crate::services::sessions::Sessions;
 use crate::services::user_budget::UserBudget;
@@ -42,6 +43,10 @@ pub struct Services {
     pub introspection_clients: IntrospectionClients,
     /// Per-client limits on login and refresh, for this instance.
     pub rate_limits: RateLimits,
+    /// Scan-to-login tickets.
+    pub qr_login: QrLogin,
+    /// Web origins allowed to call the endpoints a browser uses (`CORS_ALLOWED_ORIGINS`).
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl AppState {

@@ -4,6 +4,7 @@
 mod auth;
 mod avatars;
 mod client_ip;
+mod cors;
 mod extract;
 mod health;
 mod jwks;
@@ -12,6 +13,7 @@ mod me;
 mod no_store;
 #[cfg(test)]
 mod panics;
+mod qr_login;
 mod rate_limit;
 mod user_view;
 mod wechat;
@@ -46,7 +48,12 @@ pub fn router(state: AppState) -> Router {
         .merge(avatars::router())
         .merge(wechat::router())
         .merge(login_page::router())
-        .merge(jwks::router());
+        .merge(jwks::router())
+        .merge(qr_login::router());
+    let routes = routes.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        cors::for_allowed_origins,
+    ));
     with_layers(routes).with_state(state)
 }
 

@@ -5,6 +5,7 @@ pub mod access_token;
 pub mod avatar_reads;
 pub mod profile;
 pub mod pruning;
+pub mod qr_login;
 pub mod session_cache;
 pub mod session_keys;
 pub mod sessions;

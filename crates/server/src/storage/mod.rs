@@ -10,6 +10,7 @@
 //! | `avatars`              | [`avatars`]         |
 //! | `phone_lookup_quota`   | [`phone_quota`]     |
 //! | `wechat_access_tokens` | [`access_tokens`]   |
+//! | `qr_login_tickets`     | [`qr_login_tickets`] |
 //!
 //! One exception, for speed: a login is one statement ([`login::record`]) that upserts the user
 //! and inserts the first rows of `wechat_sessions`, `sessions` and `refresh_tokens` in a single
@@ -19,6 +20,7 @@ pub mod access_tokens;
 pub mod avatars;
 pub mod login;
 pub mod phone_quota;
+pub mod qr_login_tickets;
 pub mod sessions;
 pub mod users;
 pub mod wechat_sessions;

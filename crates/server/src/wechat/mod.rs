@@ -17,6 +17,7 @@ mod platform;
 mod response;
 mod retry;
 mod single_flight;
+pub mod wxacode;
 
 use std::sync::Arc;
 use std::time::Duration;
