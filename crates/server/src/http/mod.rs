@@ -50,11 +50,9 @@ pub fn router(state: AppState) -> Router {
         .merge(login_page::router())
         .merge(jwks::router())
         .merge(qr_login::router());
-    let routes = routes.layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        cors::for_allowed_origins,
-    ));
-    with_layers(routes).with_state(state)
+    // Outermost, so that it also answers preflights, which no route has a method for.
+    let cors = axum::middleware::from_fn_with_state(state.clone(), cors::for_allowed_origins);
+    with_layers(routes).layer(cors).with_state(state)
 }
 
 /// The fallbacks and the layers every request goes through, around `routes`.

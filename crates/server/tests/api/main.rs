@@ -36,6 +36,7 @@ mod platform_secrets;
 mod platform_token;
 mod profile;
 mod pruning;
+mod qr_login;
 mod rate_limits;
 mod refresh;
 mod secrets;
