@@ -140,13 +140,19 @@ pub fn connect_options(database_url: &str) -> Result<PgConnectOptions, sqlx::Err
 
 /// Serves `state` on `listener` within the connection `limits` until `shutdown` completes, then
 /// lets in-flight requests finish. Each request carries its peer's address as
-/// `ConnectInfo<SocketAddr>`, which rate limits key on (see `http/client_ip.rs`).
+/// `ConnectInfo<SocketAddr>`, which rate limits key on (see `http/client_ip.rs`). Scan-to-login
+/// event streams end at shutdown instead of keeping it waiting until their tickets expire.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let streams = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        streams.qr_login.close_streams();
+    };
     connections::serve(listener, app(state), limits, shutdown).await
 }
 

@@ -132,6 +132,9 @@ pub struct HandedOut {
 }
 
 pub struct QrLogin {
+    /// Turns true when the instance shuts down, so that waiting event streams end instead of
+    /// holding the shutdown until their tickets expire; browsers reconnect elsewhere.
+    closing: tokio::sync::watch::Sender<bool>,
     db: sqlx::PgPool,
     config: QrLoginConfig,
     wechat: WechatClient,
@@ -150,12 +153,27 @@ impl QrLogin {
         refresh_token_ttl: Duration,
     ) -> Self {
         Self {
+            closing: tokio::sync::watch::Sender::new(false),
             db,
             config,
             wechat,
             platform_tokens,
             tokens,
             refresh_token_ttl,
+        }
+    }
+
+    /// Tells every waiting event stream of this instance to end.
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Completes once [`Self::close_streams`] was called.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closing = self.closing.subscribe();
+        async move {
+            // An error means the sender is gone with the service: closed all the same.
+            let _ = closing.wait_for(|closing| *closing).await;
         }
     }
 

@@ -7,7 +7,7 @@ use fake_wechat::{FakeWechatConfig, Fault};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::helpers::config::{APPID, WECHAT_SECRET};
+use crate::helpers::config::{test_config, APPID, WECHAT_SECRET};
 use crate::helpers::qr_login::{read_qr_code, EventReader, Sse, Ticket, BROWSER_AGENT};
 use crate::helpers::reply::{assert_error, keys_of, Reply};
 use crate::helpers::server::{Options, TestApp};
@@ -781,4 +781,84 @@ impl TestApp {
         )
         .await
     }
+}
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn a_shutdown_ends_waiting_streams_instead_of_waiting_for_them(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let config = test_config(&app.fake.base_url(), &[]);
+    let state = wxlogin_server::build_state(&config, db).expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(wxlogin_server::serve(
+        listener,
+        state,
+        config.connections,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let ticket = app.new_ticket().await;
+    let response = app
+        .send(
+            app.http
+                .get(format!("{base_url}/api/qr-login/{}/events", ticket.ticket))
+                .query(&[("poll_secret", &ticket.poll_secret)]),
+        )
+        .await;
+    let mut events = EventReader::new(response);
+    assert_eq!(events.next_event(SOON).await.unwrap().0, "pending");
+    stop.send(()).unwrap();
+    assert_eq!(events.next(SOON).await, None, "the stream ends at shutdown");
+    tokio::time::timeout(SOON, server)
+        .await
+        .expect("the server stops without waiting for the ticket to expire")
+        .unwrap()
+        .unwrap();
+}
+
+/// The fake answers getwxacodeunlimit the way WeChat does: errors as JSON with HTTP 200, labelled
+/// text/plain; the image only for a valid token, scene and (when checked) page.
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn the_fake_wechat_checks_token_scene_and_page(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let ticket = app.new_ticket().await;
+    // The server fetched a token for the first image; the fake now knows it.
+    assert_eq!(app.get(&ticket.qr_url).await.status(), 200);
+    let token = app
+        .fake
+        .current_access_token()
+        .expect("a token was handed out");
+    let draw = |token: String, body: Value| {
+        let url = format!("{}/wxa/getwxacodeunlimit", app.fake.base_url());
+        let request = app
+            .http
+            .post(url)
+            .query(&[("access_token", token)])
+            .body(body.to_string());
+        async move { Reply::read(request.send().await.unwrap()).await }
+    };
+    let errcode = |reply: &Reply| {
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("content-type"), "text/plain");
+        reply.json()["errcode"].as_i64().unwrap()
+    };
+    let ok = json!({ "scene": "a=1&b=~", "page": PAGE });
+    assert_eq!(errcode(&draw("made-up".into(), ok.clone()).await), 40001);
+    let long = json!({ "scene": "x".repeat(33), "page": PAGE });
+    assert_eq!(errcode(&draw(token.clone(), long).await), 40169);
+    let spaced = json!({ "scene": "a b", "page": PAGE });
+    assert_eq!(errcode(&draw(token.clone(), spaced).await), 40169);
+    let unknown = json!({ "scene": "abc", "page": "pages/nowhere/index" });
+    assert_eq!(errcode(&draw(token.clone(), unknown).await), 41030);
+    let unchecked = json!({ "scene": "abc", "page": "pages/nowhere/index", "check_path": false });
+    let drawn = draw(token.clone(), unchecked).await;
+    assert_eq!(drawn.header("content-type"), "image/png");
+    assert_eq!(read_qr_code(&drawn.body), "pages/nowhere/index?scene=abc");
+    let drawn = draw(token, ok).await;
+    assert_eq!(
+        read_qr_code(&drawn.body),
+        format!("{PAGE}?scene=a%3D1%26b%3D~")
+    );
 }

@@ -9,7 +9,8 @@
 //! Waiting holds no database connection: the stream sleeps, then asks for the state again with
 //! one indexed read ([`CHECK_EVERY`]). That works through any connection pooler and on any
 //! instance, whichever instance the phone's request reached. Two changes within one check are
-//! seen as the later one.
+//! seen as the later one. When the instance shuts down, waiting streams end without an event;
+//! `EventSource` reconnects, to another instance, and is told the current state.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -43,7 +44,7 @@ struct Watch {
 
 enum Next {
     /// The first event, already read, before the watching starts.
-    First(PollAnswer, Watch),
+    First(Box<PollAnswer>, Watch),
     Watching(Watch),
     Done,
 }
@@ -64,10 +65,10 @@ pub(super) async fn stream(
         ticket,
         poll_secret,
     };
-    let events = futures::stream::unfold(Next::First(first, watch), |next| async move {
+    let events = futures::stream::unfold(Next::First(Box::new(first), watch), |next| async move {
         match next {
-            Next::First(answer, watch) => Some(emit(answer, watch)),
-            Next::Watching(watch) => Some(watch_for_change(watch).await),
+            Next::First(answer, watch) => Some(emit(*answer, watch)),
+            Next::Watching(watch) => watch_for_change(watch).await,
             Next::Done => None,
         }
     });
@@ -78,10 +79,16 @@ pub(super) async fn stream(
     ))
 }
 
-/// Reads the state every [`CHECK_EVERY`] until it differs from what the browser was told.
-async fn watch_for_change(watch: Watch) -> (Result<Event, Infallible>, Next) {
+/// Reads the state every [`CHECK_EVERY`] until it differs from what the browser was told; `None`
+/// when the instance shuts down first.
+async fn watch_for_change(watch: Watch) -> Option<(Result<Event, Infallible>, Next)> {
+    let closed = watch.state.qr_login.closed();
+    tokio::pin!(closed);
     loop {
-        tokio::time::sleep(CHECK_EVERY).await;
+        tokio::select! {
+            () = tokio::time::sleep(CHECK_EVERY) => {}
+            () = &mut closed => return None,
+        }
         match watch
             .state
             .qr_login
@@ -91,10 +98,10 @@ async fn watch_for_change(watch: Watch) -> (Result<Event, Infallible>, Next) {
             Ok(poll) => {
                 let answer = PollAnswer::new(poll, &watch.state);
                 if answer.state != watch.last {
-                    return emit(answer, watch);
+                    return Some(emit(answer, watch));
                 }
             }
-            Err(QrLoginError::Expired) => return emit(PollAnswer::expired(), watch),
+            Err(QrLoginError::Expired) => return Some(emit(PollAnswer::expired(), watch)),
             // The database blinked: the stream outlives it, and looks again at the next check.
             Err(QrLoginError::Database(err)) => {
                 tracing::warn!(error = %err, "cannot read a ticket for its event stream; retrying");
@@ -106,7 +113,7 @@ async fn watch_for_change(watch: Watch) -> (Result<Event, Infallible>, Next) {
                 let data =
                     json!({ "error": { "code": error.code(), "message": error.to_string() } });
                 let event = Event::default().event("error").data(data.to_string());
-                return (Ok(event), Next::Done);
+                return Some((Ok(event), Next::Done));
             }
         }
     }
