@@ -36,7 +36,7 @@ pub async fn for_allowed_origins(
     request: Request,
     next: Next,
 ) -> Response {
-    if state.cors_allowed_origins.is_empty() || !is_browser_endpoint(request.uri().path()) {
+    if !is_browser_endpoint(request.uri().path()) {
         return next.run(request).await;
     }
     let origin = request

@@ -50,9 +50,14 @@ pub fn router(state: AppState) -> Router {
         .merge(login_page::router())
         .merge(jwks::router())
         .merge(qr_login::router());
-    // Outermost, so that it also answers preflights, which no route has a method for.
+    let routes = with_layers(routes);
+    if state.cors_allowed_origins.is_empty() {
+        return routes.with_state(state);
+    }
+    // Outermost, so that it also answers preflights, which no route has a method for; and only
+    // when configured, so that the hot paths pay nothing by default.
     let cors = axum::middleware::from_fn_with_state(state.clone(), cors::for_allowed_origins);
-    with_layers(routes).layer(cors).with_state(state)
+    routes.layer(cors).with_state(state)
 }
 
 /// The fallbacks and the layers every request goes through, around `routes`.

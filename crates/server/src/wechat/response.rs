@@ -53,7 +53,7 @@ pub(super) async fn read_png_answer(
     parse_png_answer(body)
 }
 
-const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+pub(super) const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 /// Reads an image answer's body: a PNG, or a JSON error. Pure, for the fuzz tests.
 pub(super) fn parse_png_answer(body: Vec<u8>) -> Result<Vec<u8>, WechatError> {

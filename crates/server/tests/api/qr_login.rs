@@ -862,3 +862,21 @@ async fn the_fake_wechat_checks_token_scene_and_page(db: PgPool) {
         format!("{PAGE}?scene=a%3D1%26b%3D~")
     );
 }
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn a_stream_opened_after_the_confirmation_starts_with_the_tokens(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let ticket = app.new_ticket().await;
+    confirmed_by(&app, &ticket, "o_late_listener").await;
+    let mut events = EventReader::new(app.ticket_events(&ticket.ticket, &ticket.poll_secret).await);
+    let (name, data) = events.next_event(SOON).await.unwrap();
+    assert_eq!(name, "confirmed");
+    app.assert_access_live(&data["tokens"]).await;
+    assert_eq!(events.next(SOON).await, None);
+    assert_error(
+        app.ticket_events(&ticket.ticket, &ticket.poll_secret).await,
+        410,
+        "ticket_used",
+    )
+    .await;
+}
