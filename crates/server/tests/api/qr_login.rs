@@ -515,7 +515,9 @@ async fn expired_tickets_are_pruned_and_live_ones_kept(db: PgPool) {
 async fn the_stream_tells_each_change_and_ends_with_the_tokens(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let ticket = app.new_ticket().await;
-    let mut events = EventReader::new(app.ticket_events(&ticket.ticket, &ticket.poll_secret).await);
+    let response = app.ticket_events(&ticket.ticket, &ticket.poll_secret).await;
+    assert_eq!(response.headers()["x-accel-buffering"], "no");
+    let mut events = EventReader::new(response);
     let (name, data) = events.next_event(SOON).await.expect("the current state");
     assert_eq!(name, "pending");
     assert_eq!(data["state"], "pending");

@@ -16,8 +16,9 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderName;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::Stream;
+use axum::response::IntoResponse;
 use serde_json::json;
 
 use super::{PollAnswer, PollQuery};
@@ -32,6 +33,8 @@ pub const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(10);
 /// How often a waiting stream reads the ticket's state: the delay a browser sees after a tap on
 /// the phone, and one primary-key read per second per open stream.
 pub const CHECK_EVERY: Duration = Duration::from_secs(1);
+
+const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
 
 /// What a stream needs to look again.
 struct Watch {
@@ -55,7 +58,7 @@ pub(super) async fn stream(
     State(state): State<AppState>,
     Path(ticket): Path<String>,
     Query(query): Query<PollQuery>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let poll_secret = query.poll_secret.unwrap_or_default();
     let now = state.qr_login.poll(&ticket, &poll_secret).await?;
     let first = PollAnswer::new(now, &state);
@@ -72,11 +75,13 @@ pub(super) async fn stream(
             Next::Done => None,
         }
     });
-    Ok(Sse::new(events).keep_alive(
+    let sse = Sse::new(events).keep_alive(
         KeepAlive::new()
             .interval(KEEP_ALIVE_EVERY)
             .text("keep-alive"),
-    ))
+    );
+    // nginx buffers proxied answers by default, which would hold every event back.
+    Ok(([(X_ACCEL_BUFFERING, "no")], sse))
 }
 
 /// Reads the state every [`CHECK_EVERY`] until it differs from what the browser was told; `None`
