@@ -303,6 +303,8 @@ test('an expired code says so, and one click replaces it', async (t) => {
     const { page, ticket } = tab;
     await page.waitForSelector('#app[data-state="expired"]', { timeout: 25000 });
     assert.equal(await textOf(page, 'refresh-text'), '二维码已过期，点击刷新');
+    // The stream said so itself: the page never fell back to polling.
+    assert.deepEqual(pollsOf(tab.requests, ticket), []);
     await screenshot(page, 'qr-login-expired');
 
     // A phone scanning the old code is told it expired.
