@@ -22,6 +22,7 @@ const MINIPROGRAM = path.join(ROOT, 'miniprogram');
 const { createFakeWx } = require(path.join(MINIPROGRAM, 'testing', 'fake-wx.js'));
 const { fakeWXWebAssembly } = require(path.join(MINIPROGRAM, 'testing', 'runtime.js'));
 const pages = require(path.join(MINIPROGRAM, 'testing', 'pages.js'));
+const { MESSAGES } = require(path.join(MINIPROGRAM, 'lib', 'messages.js'));
 
 const CI = !!process.env.CI && process.env.CI !== 'false';
 const NICKNAME = '林小满';
@@ -119,8 +120,9 @@ async function openLoginPage(browser, base, { withoutEventSource = false } = {})
   page.on('request', (request) => requests.push(request.url()));
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
-    // Chromium asks for /favicon.ico by itself; its 404 is not the page's doing.
-    if (message.type() === 'error' && !(message.location().url || '').endsWith('/favicon.ico')) {
+    // Chromium logs every 4xx answer as an error (its own /favicon.ico, a refused refresh
+    // token); the page deals with those. Script errors and policy violations count.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource: the server responded')) {
       errors.push(message.text());
     }
   });
@@ -301,17 +303,23 @@ test('an expired code says so, and one click replaces it', async (t) => {
   try {
     const tab = await openLoginPage(browser, shortLived.base);
     const { page, ticket } = tab;
+    // Scanned, then left unanswered on the phone until the code expires.
+    const question = await phone(shortLived.base).scan(ticket);
+    await waitForState(page, 'scanned');
     await page.waitForSelector('#app[data-state="expired"]', { timeout: 25000 });
     assert.equal(await textOf(page, 'refresh-text'), '二维码已过期，点击刷新');
     // The stream said so itself: the page never fell back to polling.
     assert.deepEqual(pollsOf(tab.requests, ticket), []);
     await screenshot(page, 'qr-login-expired');
 
-    // A phone scanning the old code is told it expired.
+    // Confirming now is too late, and so is scanning the old code on another phone.
+    await pages.tap(question, '确认登录');
+    assert.equal(question.data.state, 'error');
+    assert.equal(question.data.error, MESSAGES.ticket_expired);
     const device = phone(shortLived.base);
     const late = pages.loadPage('pages/qr-login/index');
     await late.onLoad({ scene: encodeURIComponent(ticket) });
-    assert.equal(late.data.error, require(path.join(MINIPROGRAM, 'lib', 'messages.js')).MESSAGES.ticket_expired);
+    assert.equal(late.data.error, MESSAGES.ticket_expired);
     assert.equal(device.wx.log.at(-1).statusCode, 410);
 
     await page.click('#refresh');
@@ -321,4 +329,24 @@ test('an expired code says so, and one click replaces it', async (t) => {
   } finally {
     await shortLived.stop();
   }
+});
+
+test('a browser session ended from the phone sends the reloaded tab back to a code', async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const { base } = stack;
+  const device = phone(base);
+  const tab = await openLoginPage(browser, base);
+  const { page, ticket } = tab;
+  await pages.tap(await device.scan(ticket), '确认登录');
+  await waitForState(page, 'signed-in');
+
+  const userAgent = await browser.userAgent();
+  const [session] = (await device.sessions()).filter((listed) => listed.user_agent === userAgent);
+  await device.auth.request({ url: `/api/auth/sessions/${session.id}`, method: 'DELETE' });
+  await page.reload();
+  await newTicketShown(page, '');
+  assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage)), [], 'the dead refresh token is dropped');
+  assert.equal(await isVisible(page, 'user-view'), false);
+  assertStayedHome(base, tab);
+  await page.close();
 });
