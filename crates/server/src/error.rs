@@ -87,7 +87,7 @@ pub enum ApiError {
     /// WeChat's 40169: the scene is one WeChat does not accept.
     #[error("WeChat refused the ticket as the code's scene (errcode 40169)")]
     QrSceneInvalid,
-    #[error("this session was opened by scanning a login code in a browser and holds no WeChat session_key; call this from the mini program")]
+    #[error("this session was opened by scanning a login code in a browser; call this from the mini program")]
     MiniProgramSessionRequired,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -236,6 +236,7 @@ impl From<QrLoginError> for ApiError {
             QrLoginError::Used => Self::TicketUsed,
             QrLoginError::Taken => Self::TicketTaken,
             QrLoginError::NotScanned => Self::TicketNotScanned,
+            QrLoginError::NotMiniProgram => Self::MiniProgramSessionRequired,
             QrLoginError::DrawInProgress => Self::UpstreamBusy,
             QrLoginError::Platform(PlatformError::Wechat(WechatError::Other {
                 errcode: wxacode::ERR_PAGE_NOT_PUBLISHED,

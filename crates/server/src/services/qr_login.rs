@@ -91,6 +91,10 @@ pub enum QrLoginError {
     Taken,
     #[error("the ticket has not been scanned")]
     NotScanned,
+    /// Scan, confirm and deny come from the mini program; a browser's own session from an
+    /// earlier scan may not approve more browsers.
+    #[error("only a session of the mini program may scan or decide")]
+    NotMiniProgram,
     #[error("another instance is asking WeChat for this ticket's code")]
     DrawInProgress,
     #[error(transparent)]
@@ -262,9 +266,15 @@ impl QrLogin {
     }
 
     /// Binds the ticket to `user_id` (again, harmlessly, if it already is) and says which
-    /// browser asked.
-    pub async fn scan(&self, ticket: &str, user_id: Uuid) -> Result<Scan, QrLoginError> {
+    /// browser asked. `session_id` is the scanning session, which must be the mini program's.
+    pub async fn scan(
+        &self,
+        ticket: &str,
+        user_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<Scan, QrLoginError> {
         let ticket = Ticket::parse(ticket).ok_or(QrLoginError::NotFound)?;
+        self.require_mini_program(session_id).await?;
         match qr_login_tickets::scan(&self.db, &ticket, user_id).await? {
             Some(scanned) => Ok(Scan {
                 browser: scanned.browser,
@@ -274,14 +284,16 @@ impl QrLogin {
         }
     }
 
-    /// The scanner's answer: confirm (`true`) or deny.
+    /// The scanner's answer: confirm (`true`) or deny, from a session of the mini program.
     pub async fn decide(
         &self,
         ticket: &str,
         user_id: Uuid,
+        session_id: Uuid,
         confirm: bool,
     ) -> Result<TicketState, QrLoginError> {
         let ticket = Ticket::parse(ticket).ok_or(QrLoginError::NotFound)?;
+        self.require_mini_program(session_id).await?;
         if qr_login_tickets::decide(&self.db, &ticket, user_id, confirm).await? {
             Ok(if confirm {
                 TicketState::Confirmed
@@ -290,6 +302,16 @@ impl QrLogin {
             })
         } else {
             Err(self.refusal(&ticket, user_id).await)
+        }
+    }
+
+    /// Refuses a browser's session: otherwise whoever holds one could approve further browsers
+    /// without the phone, and keep access after the user ends the first.
+    async fn require_mini_program(&self, session_id: Uuid) -> Result<(), QrLoginError> {
+        if sessions::is_from_mini_program(&self.db, session_id).await? {
+            Ok(())
+        } else {
+            Err(QrLoginError::NotMiniProgram)
         }
     }
 

@@ -5,7 +5,7 @@
 //! everything after that is done here. Only [`crate::services::sessions`] calls this module,
 //! so that every revocation also reaches this instance's session cache, and
 //! [`crate::services::qr_login`], which only opens sessions, in the transaction that hands out
-//! their tokens.
+//! their tokens, and asks where a scanning session began.
 //!
 //! A session is one login on one device. Its refresh tokens form a chain: each refresh uses up
 //! the presented token and adds its successor. A used token that comes back after the grace
@@ -187,6 +187,18 @@ pub async fn open_from_qr_login(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Whether `session_id` began with a login in the mini program, rather than in a browser by
+/// scan-to-login.
+pub async fn is_from_mini_program(
+    db: impl PgExecutor<'_>,
+    session_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let origin = sqlx::query_scalar!("SELECT origin FROM sessions WHERE id = $1", session_id)
+        .fetch_optional(db)
+        .await?;
+    Ok(origin.as_deref() == Some("mini_program"))
 }
 
 /// Ends one session of `user_id`; false when there is no such live session of theirs.

@@ -623,7 +623,7 @@ async fn an_idle_stream_sends_keep_alives_and_holds_no_connection(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
-async fn a_browser_session_cannot_use_the_mini_programs_session_key(db: PgPool) {
+async fn a_browser_session_cannot_use_the_session_key_nor_approve_browsers(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let ticket = app.new_ticket().await;
     let phone_token = confirmed_by(&app, &ticket, "o_keyholder").await;
@@ -660,6 +660,18 @@ async fn a_browser_session_cannot_use_the_mini_programs_session_key(db: PgPool) 
     )
     .await;
     assert_eq!(app.fake.checksession_calls(), calls_before);
+    // Nor may it approve more browsers: only the phone scans, confirms and denies.
+    let next = app.new_ticket().await;
+    for step in ["scan", "confirm", "deny"] {
+        assert_error(
+            app.ticket_step(&next.ticket, step, browser).await,
+            403,
+            "mini_program_session_required",
+        )
+        .await;
+    }
+    let poll = app.poll_ticket(&next.ticket, Some(&next.poll_secret)).await;
+    assert_eq!(poll.json::<Value>().await.unwrap()["state"], "pending");
     // The mini program's own session still uses it.
     let checked = app.get_bearer("/api/auth/session-key", &phone_token).await;
     assert_eq!(

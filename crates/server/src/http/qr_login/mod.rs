@@ -100,7 +100,10 @@ async fn scan(
     auth: AuthUser,
     Path(ticket): Path<String>,
 ) -> Result<Json<ScanAnswer>, ApiError> {
-    let scan = state.qr_login.scan(&ticket, auth.user_id).await?;
+    let scan = state
+        .qr_login
+        .scan(&ticket, auth.user_id, auth.session_id)
+        .await?;
     Ok(Json(ScanAnswer {
         ticket,
         browser: BrowserView {
@@ -134,7 +137,10 @@ async fn decide(
     ticket: &str,
     confirm: bool,
 ) -> Result<Json<Value>, ApiError> {
-    let decided = state.qr_login.decide(ticket, auth.user_id, confirm).await?;
+    let decided = state
+        .qr_login
+        .decide(ticket, auth.user_id, auth.session_id, confirm)
+        .await?;
     Ok(Json(json!({ "state": decided.as_str() })))
 }
 
