@@ -114,7 +114,8 @@ async function startStack({ appid = 'wxlivestackappid0', serverEnv = {}, wechatE
       WECHAT_APPID: appid,
       WECHAT_SECRET: secret,
       WECHAT_API_BASE: `http://127.0.0.1:${wechatPort}`,
-      SESSION_KEY_SECRET: crypto.randomBytes(32).toString('hex'),
+      // base64: hex has only 16 symbols, and wxlogin asks for at least 16 different characters.
+      SESSION_KEY_SECRET: crypto.randomBytes(48).toString('base64'),
       ...serverEnv,
     });
     children.push(server);

@@ -46,6 +46,16 @@ const MESSAGES = {
   phone_quota_exhausted: '手机号验证次数已用完，请稍后再试或联系客服',
   // The login page's own: 授权登录 tapped before ticking the consent box.
   agreement_unchecked: '请先阅读并勾选同意《用户协议》和《隐私政策》',
+  // Scan-to-login (pages/qr-login): the ticket in the code a browser shows.
+  ticket_taken: '该二维码已被其他微信账号扫描，请在电脑上刷新二维码后重新扫码',
+  ticket_not_scanned: '请先扫描电脑上的二维码',
+  ticket_expired: '二维码已过期，请在电脑上刷新后重新扫码',
+  ticket_used: '该二维码已使用，请在电脑上刷新后重新扫码',
+  // Making the code failed on WeChat's side: the server's page or scene settings are wrong.
+  qr_page_unpublished: '登录二维码暂时无法生成，请稍后再试',
+  qr_scene_invalid: '二维码内容无效，请在电脑上刷新后重新扫码',
+  // A browser's session from scan-to-login asked for the mini program's WeChat session_key.
+  mini_program_session_required: '请在小程序中进行此操作',
 };
 
 /** Where a code means something more precise than MESSAGES says, per place it can come from. */
@@ -54,9 +64,14 @@ const NICKNAME_MESSAGES = {
   content_rejected: '该昵称未通过微信内容安全检查，请换一个',
 };
 
+/** On the scan-to-login page, an unknown ticket is a code that is no longer valid. */
+const QR_LOGIN_MESSAGES = {
+  not_found: '二维码已失效，请在电脑上刷新后重新扫码',
+};
+
 function messageFor(error, overrides) {
   const code = error && error.code;
   return (overrides && overrides[code]) || MESSAGES[code] || `操作失败，请稍后重试（${code || 'unknown'}）`;
 }
 
-module.exports = { MESSAGES, NICKNAME_MESSAGES, messageFor };
+module.exports = { MESSAGES, NICKNAME_MESSAGES, QR_LOGIN_MESSAGES, messageFor };

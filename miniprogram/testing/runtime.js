@@ -89,4 +89,4 @@ async function loadReferenceCore() {
   return glue.exports;
 }
 
-module.exports = { installRuntime, loadReferenceCore, MINIPROGRAM_ROOT, REMOVED };
+module.exports = { installRuntime, fakeWXWebAssembly, loadReferenceCore, MINIPROGRAM_ROOT, REMOVED };

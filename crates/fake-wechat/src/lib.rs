@@ -6,8 +6,8 @@
 //! faults (`errcode` -1, 45011, 40226, an HTTP 500, garbage, a hang) for the next calls.
 //!
 //! Beyond login it serves the platform calls that need the app's access token: `stable_token`
-//! (see [`platform`] for its rules), `getuserphonenumber`, `checksession` and
-//! `resetusersessionkey`. Tests can expire, revoke or poison the current access token and count
+//! (see [`platform`] for its rules), `getuserphonenumber`, `checksession`,
+//! `resetusersessionkey` and `getwxacodeunlimit` (see [`wxacode`]). Tests can expire, revoke or poison the current access token and count
 //! every call, so a server that fetches more tokens than it should is caught.
 //!
 //! It also serves WeChat's security APIs (`msg_sec_check`, `media_check_async`,
@@ -28,6 +28,7 @@ mod push;
 mod reply;
 mod security;
 mod session;
+mod wxacode;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,6 +45,7 @@ pub use phone::PhoneNumber;
 pub use push::{is_encoding_aes_key, sha1_sorted, PushTarget, SignedPush};
 pub use security::{MediaJob, Suggest};
 pub use session::session_signature;
+pub use wxacode::{pages_of_app_json, WxacodeRequest};
 
 use codes::CodeStore;
 use faults::FaultQueue;
@@ -63,6 +65,9 @@ pub struct FakeWechatConfig {
     pub dev: bool,
     /// How long an access token from stable_token lives; WeChat says 7200 seconds.
     pub access_token_ttl: Duration,
+    /// The pages of the published mini program, home page first: getwxacodeunlimit with
+    /// `check_path` refuses any other. By default those of the repository's `miniprogram/app.json`.
+    pub pages: Vec<String>,
 }
 
 impl FakeWechatConfig {
@@ -73,7 +78,14 @@ impl FakeWechatConfig {
             code_ttl: Duration::from_secs(5 * 60),
             dev: false,
             access_token_ttl: Duration::from_secs(7200),
+            pages: pages_of_app_json(include_str!("../../../miniprogram/app.json"))
+                .expect("miniprogram/app.json lists its pages"),
         }
+    }
+
+    pub fn pages(mut self, pages: Vec<String>) -> Self {
+        self.pages = pages;
+        self
     }
 
     pub fn dev(mut self, dev: bool) -> Self {
@@ -100,6 +112,10 @@ struct Shared {
     phone_codes: Mutex<PhoneCodes>,
     phone_faults: FaultQueue,
     checksession_calls: AtomicUsize,
+    /// getwxacodeunlimit calls and their faults, and what each that got past the token check
+    /// asked for.
+    wxacode_faults: FaultQueue,
+    wxacode_requests: Mutex<Vec<WxacodeRequest>>,
     /// How long stable_token takes to answer.
     stable_token_delay: Mutex<Duration>,
     /// How long jscode2session takes to answer.
@@ -131,6 +147,8 @@ impl FakeWechat {
             phone_codes: Mutex::new(PhoneCodes::new(config.code_ttl, config.dev)),
             phone_faults: FaultQueue::default(),
             checksession_calls: AtomicUsize::new(0),
+            wxacode_faults: FaultQueue::default(),
+            wxacode_requests: Mutex::new(Vec::new()),
             stable_token_delay: Mutex::new(Duration::ZERO),
             jscode2session_delay: Mutex::new(Duration::ZERO),
             security: Mutex::new(Security::new()),
@@ -268,6 +286,21 @@ impl FakeWechat {
     /// How many checksession calls reached the fake.
     pub fn checksession_calls(&self) -> usize {
         self.shared.checksession_calls.load(Ordering::SeqCst)
+    }
+
+    /// How many getwxacodeunlimit calls reached the fake, failed ones included.
+    pub fn wxacode_calls(&self) -> usize {
+        self.shared.wxacode_faults.calls()
+    }
+
+    /// Makes the next `times` getwxacodeunlimit calls fail with `fault`.
+    pub fn inject_wxacode(&self, fault: Fault, times: usize) {
+        self.shared.wxacode_faults.push(fault, times);
+    }
+
+    /// What each getwxacodeunlimit call with a valid token asked for, oldest first.
+    pub fn wxacode_requests(&self) -> Vec<WxacodeRequest> {
+        self.shared.wxacode_requests.lock().unwrap().clone()
     }
 
     /// Gives `openid` a new session_key, as a wx.login on another device would; the key the
@@ -471,5 +504,6 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/wxa/media_check_async", post(security::media_check_async))
         .route("/wxa/getuserriskrank", post(security::getuserriskrank))
         .route("/fake/wxa_media_check", post(deliver_over_http))
+        .route("/wxa/getwxacodeunlimit", post(wxacode::unlimited))
         .with_state(shared)
 }

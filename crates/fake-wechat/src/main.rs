@@ -2,9 +2,11 @@
 //!
 //! Environment: `FAKE_WECHAT_ADDR` (default 127.0.0.1:8081), `FAKE_WECHAT_APPID`,
 //! `FAKE_WECHAT_SECRET`, `FAKE_WECHAT_DEV=1` to accept any code once, and
-//! `FAKE_WECHAT_LOGIN_DELAY_MS` to make every jscode2session call take that long. Message push
-//! goes to `FAKE_WECHAT_PUSH_URL` (the server's `/api/wechat/events`), signed with
-//! `FAKE_WECHAT_PUSH_TOKEN` and, when set, encrypted with `FAKE_WECHAT_PUSH_AES_KEY`.
+//! `FAKE_WECHAT_LOGIN_DELAY_MS` to make every jscode2session call take that long, and
+//! `FAKE_WECHAT_APP_JSON` naming the `app.json` whose pages count as published (by default the
+//! repository's `miniprogram/app.json` as built in). Message push goes to `FAKE_WECHAT_PUSH_URL`
+//! (the server's `/api/wechat/events`), signed with `FAKE_WECHAT_PUSH_TOKEN` and, when set,
+//! encrypted with `FAKE_WECHAT_PUSH_AES_KEY`.
 
 use fake_wechat::{is_encoding_aes_key, FakeWechat, FakeWechatConfig, PushTarget};
 
@@ -19,6 +21,19 @@ async fn main() {
         env_or("FAKE_WECHAT_SECRET", DEV_SECRET),
     )
     .dev(std::env::var("FAKE_WECHAT_DEV").is_ok_and(|v| v == "1" || v == "true"));
+    let config = match std::env::var_os("FAKE_WECHAT_APP_JSON") {
+        None => config,
+        Some(path) => match std::fs::read_to_string(&path)
+            .map_err(|err| err.to_string())
+            .and_then(|text| fake_wechat::pages_of_app_json(&text))
+        {
+            Ok(pages) => config.pages(pages),
+            Err(err) => {
+                eprintln!("fake-wechat: FAKE_WECHAT_APP_JSON names no usable app.json: {err}");
+                std::process::exit(1);
+            }
+        },
+    };
     let listener = match tokio::net::TcpListener::bind(&addr).await {
         Ok(listener) => listener,
         Err(err) => {

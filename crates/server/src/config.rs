@@ -11,12 +11,14 @@ use secrecy::{ExposeSecret, SecretString};
 mod compliance;
 mod connections;
 mod limits;
+mod qr_login;
 mod secrets;
 mod verifiers;
 
 pub use compliance::{push_aes_key_bytes, ComplianceConfig, FailurePolicy, PushConfig, RiskConfig};
 pub use connections::ConnectionLimits;
 pub use limits::{RateLimit, TrustedProxies};
+pub use qr_login::{EnvVersion, QrLoginConfig};
 pub use verifiers::IntrospectionClient;
 
 /// Everything the server needs to run.
@@ -56,6 +58,10 @@ pub struct Config {
     pub introspection_clients: Vec<IntrospectionClient>,
     /// Privacy consent, content checks, message push and the sign-up risk check.
     pub compliance: ComplianceConfig,
+    /// Scan-to-login tickets: their lifetime and the mini-program version their code opens.
+    pub qr_login: QrLoginConfig,
+    /// Web origins allowed to call the endpoints a browser uses; none when empty.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 /// How access tokens are signed.
@@ -227,6 +233,15 @@ impl Config {
                 vars.get("INTROSPECTION_CLIENTS"),
             )?,
             compliance: compliance::compliance_config(&vars)?,
+            qr_login: QrLoginConfig {
+                ttl: qr_login::ttl(vars.positive("QR_LOGIN_TTL", qr_login::DEFAULT_TTL_SECS)?)?,
+                env_version: vars.parsed(
+                    "WECHAT_ENV_VERSION",
+                    "release",
+                    "release, trial or develop",
+                )?,
+            },
+            cors_allowed_origins: qr_login::cors_allowed_origins(vars.get("CORS_ALLOWED_ORIGINS"))?,
         })
     }
 }
@@ -386,6 +401,9 @@ mod tests {
         assert_eq!(config.seal_secret.expose_secret(), SEAL);
         assert_eq!(config.session_refreshes_per_minute, 10);
         assert_eq!(config.prune_interval, Duration::from_secs(600));
+        assert_eq!(config.qr_login.ttl, Duration::from_secs(120));
+        assert_eq!(config.qr_login.env_version, EnvVersion::Release);
+        assert!(config.cors_allowed_origins.is_empty());
         assert_eq!(
             config.connections,
             ConnectionLimits {
@@ -436,6 +454,10 @@ mod tests {
             ("RATE_LIMIT_LOGIN", "20 per minute"),
             ("RATE_LIMIT_REFRESH", "60/0"),
             ("TRUSTED_PROXIES", "10.0.0.0/8,nonsense"),
+            ("QR_LOGIN_TTL", "5"),
+            ("QR_LOGIN_TTL", "2m"),
+            ("WECHAT_ENV_VERSION", "beta"),
+            ("CORS_ALLOWED_ORIGINS", "*"),
         ] {
             assert_eq!(config_with(&[(name, value)]).unwrap_err().variable, name);
         }

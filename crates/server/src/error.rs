@@ -20,9 +20,10 @@ use crate::domain::{NicknameError, WechatCodeError};
 use crate::services::access_token::{PlatformError, LOCK_TIMEOUT};
 use crate::services::content_checks::CheckUnavailable;
 use crate::services::push_events::PushEventError;
+use crate::services::qr_login::QrLoginError;
 use crate::services::signup_risk::RiskError;
 use crate::wechat::crypto::CryptoError;
-use crate::wechat::WechatError;
+use crate::wechat::{wxacode, WechatError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -81,6 +82,22 @@ pub enum ApiError {
     /// A WeChat push whose signature is wrong or whose timestamp is too far from ours.
     #[error("the signature is wrong or the timestamp is not within five minutes")]
     InvalidSignature,
+    #[error("another WeChat user already scanned this login code")]
+    TicketTaken,
+    #[error("the login code has not been scanned yet; scan it first")]
+    TicketNotScanned,
+    #[error("the login code has expired; ask for a new one")]
+    TicketExpired,
+    #[error("the login code was already used")]
+    TicketUsed,
+    /// WeChat's 41030: the chosen version of the mini program has no such page.
+    #[error("WeChat has no page pages/qr-login/index in the mini-program version WECHAT_ENV_VERSION names: publish a version with it, or set WECHAT_ENV_VERSION to trial or develop")]
+    QrPageUnpublished,
+    /// WeChat's 40169: the scene is one WeChat does not accept.
+    #[error("WeChat refused the ticket as the code's scene (errcode 40169)")]
+    QrSceneInvalid,
+    #[error("this session was opened by scanning a login code in a browser; call this from the mini program")]
+    MiniProgramSessionRequired,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -95,7 +112,12 @@ impl ApiError {
             Self::InvalidRequest(_) | Self::InvalidPhoneCode | Self::InvalidEncryptedData(_) => {
                 StatusCode::BAD_REQUEST
             }
-            Self::SessionKeyStale => StatusCode::CONFLICT,
+            Self::SessionKeyStale | Self::TicketTaken | Self::TicketNotScanned => {
+                StatusCode::CONFLICT
+            }
+            Self::TicketExpired | Self::TicketUsed => StatusCode::GONE,
+            Self::QrPageUnpublished | Self::QrSceneInvalid => StatusCode::BAD_GATEWAY,
+            Self::MiniProgramSessionRequired => StatusCode::FORBIDDEN,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ContentRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::InvalidSignature => StatusCode::UNAUTHORIZED,
@@ -142,6 +164,13 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::ContentRejected { .. } => "content_rejected",
             Self::InvalidSignature => "invalid_signature",
+            Self::TicketTaken => "ticket_taken",
+            Self::TicketNotScanned => "ticket_not_scanned",
+            Self::TicketExpired => "ticket_expired",
+            Self::TicketUsed => "ticket_used",
+            Self::QrPageUnpublished => "qr_page_unpublished",
+            Self::QrSceneInvalid => "qr_scene_invalid",
+            Self::MiniProgramSessionRequired => "mini_program_session_required",
             Self::Internal(_) => "internal",
         }
     }
@@ -244,6 +273,41 @@ impl From<PushEventError> for ApiError {
                 tracing::warn!(error = %other, "WeChat push message refused");
                 Self::InvalidRequest(other.to_string())
             }
+        }
+    }
+}
+
+/// A scan-to-login step that was refused. WeChat's complaints about the code name the setting
+/// to fix, loudly: every ticket fails until an operator acts.
+impl From<QrLoginError> for ApiError {
+    fn from(err: QrLoginError) -> Self {
+        match err {
+            QrLoginError::NotFound => Self::NotFound,
+            QrLoginError::Expired => Self::TicketExpired,
+            QrLoginError::Used => Self::TicketUsed,
+            QrLoginError::Taken => Self::TicketTaken,
+            QrLoginError::NotScanned => Self::TicketNotScanned,
+            QrLoginError::NotMiniProgram => Self::MiniProgramSessionRequired,
+            QrLoginError::DrawInProgress => Self::UpstreamBusy,
+            QrLoginError::Platform(PlatformError::Wechat(WechatError::Other {
+                errcode: wxacode::ERR_PAGE_NOT_PUBLISHED,
+                ..
+            })) => {
+                tracing::error!(
+                    "WeChat has no scan-to-login page in the configured WECHAT_ENV_VERSION"
+                );
+                Self::QrPageUnpublished
+            }
+            QrLoginError::Platform(PlatformError::Wechat(WechatError::Other {
+                errcode: wxacode::ERR_SCENE_INVALID,
+                ..
+            })) => {
+                tracing::error!("WeChat refused a ticket as a scene");
+                Self::QrSceneInvalid
+            }
+            QrLoginError::Platform(err) => err.into(),
+            QrLoginError::Database(err) => err.into(),
+            err @ (QrLoginError::Signing(_) | QrLoginError::TtlOverflow) => Self::internal(err),
         }
     }
 }
@@ -421,6 +485,13 @@ mod tests {
             ApiError::UnsupportedMediaType(String::new()),
             ApiError::ContentRejected { label: 0 },
             ApiError::InvalidSignature,
+            ApiError::TicketTaken,
+            ApiError::TicketNotScanned,
+            ApiError::TicketExpired,
+            ApiError::TicketUsed,
+            ApiError::QrPageUnpublished,
+            ApiError::QrSceneInvalid,
+            ApiError::MiniProgramSessionRequired,
             ApiError::internal("x"),
         ];
         for error in &all {
@@ -448,6 +519,13 @@ mod tests {
                 | ApiError::UnsupportedMediaType(_)
                 | ApiError::ContentRejected { .. }
                 | ApiError::InvalidSignature
+                | ApiError::TicketTaken
+                | ApiError::TicketNotScanned
+                | ApiError::TicketExpired
+                | ApiError::TicketUsed
+                | ApiError::QrPageUnpublished
+                | ApiError::QrSceneInvalid
+                | ApiError::MiniProgramSessionRequired
                 | ApiError::Internal(_) => {}
             }
         }

@@ -33,6 +33,7 @@ use keys::SigningKeys;
 use services::access_token::PlatformTokens;
 use services::avatar_reads::AvatarReads;
 use services::content_checks::ContentChecks;
+use services::qr_login::QrLogin;
 use services::session_cache::SessionCache;
 use services::session_keys::{self, SessionKeys};
 use services::sessions::Sessions;
@@ -58,15 +59,27 @@ pub fn app(state: AppState) -> Router {
 /// Builds the shared services from configuration and a database pool.
 pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Error> {
     let session_cache = SessionCache::new(config.session_cache_ttl, Arc::new(Instant::now));
+    let wechat = WechatClient::new(config.wechat.clone())?;
+    let tokens = Arc::new(
+        AccessTokens::new(
+            SigningKeys::from_config(&config.signing),
+            config.access_token_ttl,
+        )
+        .with_audience(&config.token_audience),
+    );
+    let platform_tokens = Arc::new(PlatformTokens::new(db.clone()));
     Ok(AppState::new(Services {
-        wechat: WechatClient::new(config.wechat.clone())?,
-        tokens: Arc::new(
-            AccessTokens::new(
-                SigningKeys::from_config(&config.signing),
-                config.access_token_ttl,
-            )
-            .with_audience(&config.token_audience),
+        qr_login: QrLogin::new(
+            db.clone(),
+            config.qr_login.clone(),
+            wechat.clone(),
+            platform_tokens.clone(),
+            tokens.clone(),
+            config.refresh_token_ttl,
         ),
+        cors_allowed_origins: config.cors_allowed_origins.clone(),
+        wechat,
+        tokens,
         sessions: Arc::new(Sessions::new(
             db.clone(),
             session_cache,
@@ -75,7 +88,7 @@ pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Err
                 window: Duration::from_secs(60),
             },
         )),
-        platform_tokens: Arc::new(PlatformTokens::new(db.clone())),
+        platform_tokens,
         session_keys: SessionKeys::new(
             db.clone(),
             SessionKeySealer::from_secret(&config.seal_secret),
@@ -133,17 +146,23 @@ pub fn connect_options(database_url: &str) -> Result<PgConnectOptions, sqlx::Err
 
 /// Serves `state` on `listener` within the connection `limits` until `shutdown` completes, then
 /// lets in-flight requests finish. Each request carries its peer's address as
-/// `ConnectInfo<SocketAddr>`, which rate limits key on (see `http/client_ip.rs`).
+/// `ConnectInfo<SocketAddr>`, which rate limits key on (see `http/client_ip.rs`). Scan-to-login
+/// event streams end at shutdown instead of keeping it waiting until their tickets expire.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let streams = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        streams.qr_login.close_streams();
+    };
     connections::serve(listener, app(state), limits, shutdown).await
 }
 
-/// Deletes ended sessions and spent refresh tokens every `PRUNE_INTERVAL`, in the background,
+/// Deletes ended sessions, spent refresh tokens and expired tickets every `PRUNE_INTERVAL`, in the background,
 /// for as long as the runtime runs. Safe on any number of instances at once.
 pub fn spawn_pruning(config: &Config, db: PgPool) -> tokio::task::JoinHandle<()> {
     tokio::spawn(services::pruning::run(

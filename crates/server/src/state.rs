@@ -12,6 +12,7 @@ use crate::introspection_clients::IntrospectionClients;
 use crate::services::access_token::PlatformTokens;
 use crate::services::avatar_reads::AvatarReads;
 use crate::services::content_checks::ContentChecks;
+use crate::services::qr_login::QrLogin;
 use crate::services::session_keys::SessionKeys;
 use crate::services::sessions::Sessions;
 use crate::services::signup_risk::SignupRisk;
@@ -53,6 +54,10 @@ pub struct Services {
     pub signup_risk: SignupRisk,
     /// How WeChat's message push is verified; `None` when it is not configured.
     pub push: Option<PushConfig>,
+    /// Scan-to-login tickets.
+    pub qr_login: QrLogin,
+    /// Web origins allowed to call the endpoints a browser uses (`CORS_ALLOWED_ORIGINS`).
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl AppState {

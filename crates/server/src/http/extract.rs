@@ -44,13 +44,18 @@ pub struct AuthUser {
 
 impl AuthUser {
     /// The caller's openid and the session_key the server holds for them, for the handlers that
-    /// use it. A valid token for a user who no longer exists is as good as no token.
+    /// use it. A valid token for a user who no longer exists is as good as no token; a browser's
+    /// session from scan-to-login is refused, since the key is the mini program's.
     pub async fn held_session_key(&self, state: &AppState) -> Result<HeldKey, ApiError> {
-        state
+        let held = state
             .session_keys
-            .held(self.user_id)
+            .held(self.user_id, self.session_id)
             .await?
-            .ok_or(ApiError::InvalidToken)
+            .ok_or(ApiError::InvalidToken)?;
+        if !held.from_mini_program {
+            return Err(ApiError::MiniProgramSessionRequired);
+        }
+        Ok(held)
     }
 }
 

@@ -4,13 +4,16 @@
 mod auth;
 mod avatars;
 mod client_ip;
+mod cors;
 mod extract;
 mod health;
 mod jwks;
+mod login_page;
 mod me;
 mod no_store;
 #[cfg(test)]
 mod panics;
+mod qr_login;
 mod rate_limit;
 mod user_view;
 mod wechat;
@@ -46,8 +49,17 @@ pub fn router(state: AppState) -> Router {
         .merge(avatars::router())
         .merge(wechat::router())
         .merge(wechat_events::router())
-        .merge(jwks::router());
-    with_layers(routes).with_state(state)
+        .merge(login_page::router())
+        .merge(jwks::router())
+        .merge(qr_login::router());
+    let routes = with_layers(routes);
+    if state.cors_allowed_origins.is_empty() {
+        return routes.with_state(state);
+    }
+    // Outermost, so that it also answers preflights, which no route has a method for; and only
+    // when configured, so that the hot paths pay nothing by default.
+    let cors = axum::middleware::from_fn_with_state(state.clone(), cors::for_allowed_origins);
+    routes.layer(cors).with_state(state)
 }
 
 /// The fallbacks and the layers every request goes through, around `routes`.

@@ -1,4 +1,5 @@
-//! Per-client rate limits on login and refresh (`RATE_LIMIT_LOGIN`, `RATE_LIMIT_REFRESH`).
+//! Per-client rate limits on login and refresh (`RATE_LIMIT_LOGIN`, `RATE_LIMIT_REFRESH`), and
+//! on scan-to-login tickets, which get an allowance of their own at login's rate.
 //!
 //! Each login costs a call on the app's WeChat quota, so one client must not be able to spend it.
 //! A handler asks by taking [`Within`] as its first argument: over the limit, the request is
@@ -40,6 +41,7 @@ const OVERFLOW: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
 pub struct RateLimits {
     login: Limiter,
     refresh: Limiter,
+    qr_tickets: Limiter,
     trusted_proxies: TrustedProxies,
 }
 
@@ -53,6 +55,8 @@ impl RateLimits {
         Self {
             login: Limiter::new(login),
             refresh: Limiter::new(refresh),
+            // A ticket is a login from a browser, and its code costs a WeChat call like a login.
+            qr_tickets: Limiter::new(login),
             trusted_proxies,
         }
     }
@@ -83,6 +87,16 @@ impl Limited for Refresh {
         &limits.refresh
     }
     const REFUSAL: &'static str = "too many token refreshes from this address; retry later";
+}
+
+/// `POST /api/qr-login`.
+pub enum QrTicket {}
+
+impl Limited for QrTicket {
+    fn limiter(limits: &RateLimits) -> &Limiter {
+        &limits.qr_tickets
+    }
+    const REFUSAL: &'static str = "too many login codes requested from this address; retry later";
 }
 
 /// Extracting this spends one request of the client's allowance under `L`, or fails with 429.

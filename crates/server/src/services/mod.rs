@@ -8,6 +8,7 @@ pub mod content_checks;
 pub mod profile;
 pub mod pruning;
 pub mod push_events;
+pub mod qr_login;
 pub mod session_cache;
 pub mod session_keys;
 pub mod sessions;

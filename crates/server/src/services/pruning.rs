@@ -1,4 +1,5 @@
-//! Deleting what no request will read again: ended sessions and spent refresh tokens.
+//! Deleting what no request will read again: ended sessions, spent refresh tokens and expired
+//! scan-to-login tickets.
 //!
 //! Every instance runs [`run`] in the background. The deletes skip rows that another instance
 //! (or a refresh) has locked instead of waiting for them, so N instances prune side by side
@@ -11,13 +12,15 @@
 //! - used refresh tokens, once they have been used for longer than an access token lives. A used
 //!   token is kept that long so that a replay still ends its session: a client whose token was
 //!   stolen and used by someone else comes back with it at the latest when its access token runs
-//!   out. After that, a replay is refused as an unknown token instead (the session lives on).
+//!   out. After that, a replay is refused as an unknown token instead (the session lives on);
+//! - scan-to-login tickets past their expiry: every step refuses them. Until a pass deletes one,
+//!   its browser is told 410 `ticket_expired`; afterwards, 404 `not_found`.
 
 use std::time::Duration;
 
 use sqlx::PgPool;
 
-use crate::storage::sessions;
+use crate::storage::{qr_login_tickets, sessions};
 
 /// Rows deleted per statement.
 const BATCH: i64 = 1_000;
@@ -27,6 +30,7 @@ const BATCH: i64 = 1_000;
 pub struct Pruned {
     pub sessions: u64,
     pub refresh_tokens: u64,
+    pub qr_login_tickets: u64,
 }
 
 /// One pass: deletes in batches until nothing is left to delete. `used_tokens_kept_for` is how
@@ -51,6 +55,13 @@ pub async fn prune_once(
             break;
         }
     }
+    loop {
+        let deleted = qr_login_tickets::delete_expired(db, BATCH).await?;
+        pruned.qr_login_tickets += deleted;
+        if deleted < BATCH as u64 {
+            break;
+        }
+    }
     Ok(pruned)
 }
 
@@ -65,7 +76,8 @@ pub async fn run(db: PgPool, interval: Duration, used_tokens_kept_for: Duration)
             Ok(pruned) if pruned != Pruned::default() => tracing::info!(
                 sessions = pruned.sessions,
                 refresh_tokens = pruned.refresh_tokens,
-                "pruned ended sessions and spent refresh tokens"
+                qr_login_tickets = pruned.qr_login_tickets,
+                "pruned ended sessions, spent refresh tokens and expired tickets"
             ),
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "pruning sessions failed; retrying later"),

@@ -39,6 +39,9 @@ pub struct SessionKeys {
 pub struct HeldKey {
     pub openid: Openid,
     pub session_key: Option<SecretString>,
+    /// False for a browser's session opened by scan-to-login: the key belongs to the user's
+    /// mini program, and such a session must not use it.
+    pub from_mini_program: bool,
 }
 
 impl SessionKeys {
@@ -51,9 +54,16 @@ impl SessionKeys {
         self.sealer.seal(session_key, appid, openid.as_str())
     }
 
-    /// The user's openid and held session_key; `None` when there is no such user.
-    pub async fn held(&self, user_id: Uuid) -> Result<Option<HeldKey>, sqlx::Error> {
-        let Some(identity) = wechat_sessions::wechat_identity(&self.db, user_id).await? else {
+    /// The user's openid and held session_key, as their session `session_id` sees it; `None`
+    /// when there is no such user.
+    pub async fn held(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<Option<HeldKey>, sqlx::Error> {
+        let Some(identity) =
+            wechat_sessions::wechat_identity(&self.db, user_id, session_id).await?
+        else {
             return Ok(None);
         };
         let session_key = identity.session_key_sealed.and_then(|sealed| {
@@ -71,6 +81,7 @@ impl SessionKeys {
         Ok(Some(HeldKey {
             openid,
             session_key,
+            from_mini_program: identity.from_mini_program,
         }))
     }
 

@@ -14,6 +14,7 @@
 //! | `avatar_media_checks`  | [`avatar_checks`]   |
 //! | `wechat_push_receipts` | [`push_receipts`]   |
 //! | `phone_lookup_days`    | [`phone_lookup_days`] |
+//! | `qr_login_tickets`     | [`qr_login_tickets`] |
 //!
 //! One exception, for speed: a login is one statement ([`login::record`]) that upserts the user
 //! and inserts the first rows of `wechat_sessions`, `sessions` and `refresh_tokens` in a single
@@ -27,6 +28,7 @@ pub mod phone_lookup_days;
 pub mod phone_quota;
 pub mod privacy_consents;
 pub mod push_receipts;
+pub mod qr_login_tickets;
 pub mod sessions;
 pub mod users;
 pub mod wechat_sessions;

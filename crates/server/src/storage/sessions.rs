@@ -1,9 +1,11 @@
 //! The `sessions` and `refresh_tokens` tables: rotation, reuse detection, revocation.
 //!
 //! A login inserts a session and its first refresh token in its one statement
-//! ([`super::login::record`]); everything after that is done here. Only
-//! [`crate::services::sessions`] calls this module, so that every revocation also reaches this
-//! instance's session cache.
+//! ([`super::login::record`]); a confirmed scan-to-login opens one with [`open_from_qr_login`];
+//! everything after that is done here. Only [`crate::services::sessions`] calls this module,
+//! so that every revocation also reaches this instance's session cache, and
+//! [`crate::services::qr_login`], which only opens sessions, in the transaction that hands out
+//! their tokens, and asks where a scanning session began.
 //!
 //! A session is one login on one device. Its refresh tokens form a chain: each refresh uses up
 //! the presented token and adds its successor. A used token that comes back after the grace
@@ -16,6 +18,7 @@ use sqlx::{PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::login::NewSession;
 use crate::domain::RefreshTokenHash;
 
 /// How long after a rotation a second use of the same token counts as a lost race rather than
@@ -156,6 +159,46 @@ pub async fn rotate(
         },
         _ => Rotation::Refused,
     })
+}
+
+/// Opens a session of `user_id` for a browser whose scan-to-login ticket was confirmed, with its
+/// first refresh token, in one statement. It is marked as such: it holds no WeChat session_key.
+pub async fn open_from_qr_login(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    session: &NewSession<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"
+        WITH new_session AS (
+            INSERT INTO sessions (id, user_id, user_agent, expires_at, origin)
+            VALUES ($1, $2, $3, $4, 'qr_login')
+            RETURNING id
+        )
+        INSERT INTO refresh_tokens (token_hash, session_id, expires_at)
+        SELECT $5, id, $4 FROM new_session
+        "#,
+        session.id,
+        user_id,
+        session.user_agent,
+        session.expires_at,
+        session.refresh_token_hash.as_slice(),
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether `session_id` began with a login in the mini program, rather than in a browser by
+/// scan-to-login.
+pub async fn is_from_mini_program(
+    db: impl PgExecutor<'_>,
+    session_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let origin = sqlx::query_scalar!("SELECT origin FROM sessions WHERE id = $1", session_id)
+        .fetch_optional(db)
+        .await?;
+    Ok(origin.as_deref() == Some("mini_program"))
 }
 
 /// Ends one session of `user_id`; false when there is no such live session of theirs.

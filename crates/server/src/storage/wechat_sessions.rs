@@ -12,20 +12,30 @@ pub struct WechatIdentity {
     pub appid: String,
     pub openid: String,
     pub session_key_sealed: Option<Vec<u8>>,
+    /// Whether the asking session began in the mini program, rather than in a browser by
+    /// scan-to-login: only the mini program's sessions may use the key.
+    pub from_mini_program: bool,
 }
 
+/// The identity of `user_id`, as their session `session_id` may use it.
 pub async fn wechat_identity(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
+    session_id: Uuid,
 ) -> Result<Option<WechatIdentity>, sqlx::Error> {
     sqlx::query_as!(
         WechatIdentity,
         r#"
-        SELECT u.appid, u.openid, s.session_key_sealed AS "session_key_sealed?"
+        SELECT u.appid, u.openid, s.session_key_sealed AS "session_key_sealed?",
+               NOT EXISTS (
+                   SELECT 1 FROM sessions se
+                   WHERE se.id = $2 AND se.user_id = u.id AND se.origin <> 'mini_program'
+               ) AS "from_mini_program!"
         FROM users u LEFT JOIN wechat_sessions s ON s.user_id = u.id
         WHERE u.id = $1
         "#,
-        user_id
+        user_id,
+        session_id,
     )
     .fetch_optional(db)
     .await

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use super::crypto::{decrypt_user_data, CryptoError};
-use super::response::parse_answer;
+use super::response::{parse_answer, parse_png_answer, PNG_SIGNATURE};
 use super::{jscode2session, platform, WechatError};
 
 /// Any JSON value, with the numbers most likely to break a reader: beyond i64 and u64, negative
@@ -124,6 +124,24 @@ proptest! {
         },
     }))) {
         let _ = read(&body, platform::phone_from);
+    }
+
+    /// An image answer is a PNG only if it starts like one; anything else, JSON or not, with an
+    /// errcode or not, is an error.
+    #[test]
+    fn mini_program_code_answers_never_panic(
+        body in prop_oneof![
+            bodies_like(json!({ "errcode": 41030, "errmsg": "invalid page" })),
+            prop::collection::vec(any::<u8>(), 0..64),
+            prop::collection::vec(any::<u8>(), 0..64)
+                .prop_map(|tail| [PNG_SIGNATURE, &tail].concat()),
+        ]
+    ) {
+        let is_png = body.starts_with(PNG_SIGNATURE);
+        match parse_png_answer(body.clone()) {
+            Ok(png) => prop_assert!(is_png && png == body),
+            Err(_) => prop_assert!(!is_png),
+        }
     }
 
     #[test]

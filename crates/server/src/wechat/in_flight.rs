@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
-use super::response::read_answer;
+use super::response::{read_answer, read_png_answer};
 use super::{WechatClient, WechatError};
 
 /// How long a call waits for a free slot. Short: a client retrying later does better than one
@@ -35,10 +35,24 @@ impl WechatClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, WechatError> {
-        let _slot = tokio::time::timeout(SLOT_WAIT, self.slots.0.acquire())
+        let _slot = self.slot().await?;
+        read_answer(request).await
+    }
+
+    /// [`Self::answer`] for a call answered with a PNG image (see [`read_png_answer`]).
+    pub(super) async fn png_answer(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Vec<u8>, WechatError> {
+        let _slot = self.slot().await?;
+        read_png_answer(request).await
+    }
+
+    /// A free slot, waiting at most [`SLOT_WAIT`] for one.
+    async fn slot(&self) -> Result<SemaphorePermit<'_>, WechatError> {
+        Ok(tokio::time::timeout(SLOT_WAIT, self.slots.0.acquire())
             .await
             .map_err(|_| WechatError::Saturated)?
-            .expect("the semaphore is never closed");
-        read_answer(request).await
+            .expect("the semaphore is never closed"))
     }
 }

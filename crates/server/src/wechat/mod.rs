@@ -19,6 +19,7 @@ mod response;
 mod retry;
 pub mod security;
 mod single_flight;
+pub mod wxacode;
 
 use std::sync::Arc;
 use std::time::Duration;

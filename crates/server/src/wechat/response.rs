@@ -38,6 +38,35 @@ pub(super) async fn read_answer<T: DeserializeOwned>(
     parse_answer(&body)
 }
 
+/// Sends `request` for an image: WeChat answers the image's bytes, or an error as JSON in an
+/// HTTP 200 answer. The bytes count as the image only if they are a PNG; anything else is read
+/// as an answer that must carry a non-zero `errcode`.
+pub(super) async fn read_png_answer(
+    request: reqwest::RequestBuilder,
+) -> Result<Vec<u8>, WechatError> {
+    let response = request.send().await?;
+    let status = response.status();
+    if status != reqwest::StatusCode::OK {
+        return Err(WechatError::HttpStatus(status.as_u16()));
+    }
+    let body = read_capped(response).await?;
+    parse_png_answer(body)
+}
+
+pub(super) const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// Reads an image answer's body: a PNG, or a JSON error. Pure, for the fuzz tests.
+pub(super) fn parse_png_answer(body: Vec<u8>) -> Result<Vec<u8>, WechatError> {
+    if body.starts_with(PNG_SIGNATURE) {
+        return Ok(body);
+    }
+    // A JSON body without an error is no image either.
+    parse_answer::<serde_json::Value>(&body)?;
+    Err(WechatError::Malformed(
+        "neither an image nor an error".into(),
+    ))
+}
+
 /// The body, read chunk by chunk and given up on as soon as it passes [`MAX_ANSWER_BYTES`],
 /// whatever `Content-Length` claimed.
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, WechatError> {

@@ -39,6 +39,7 @@ mod platform_token;
 mod profile;
 mod pruning;
 mod push_events;
+mod qr_login;
 mod rate_limits;
 mod refresh;
 mod risk;

@@ -85,7 +85,8 @@ async fn ended_sessions_and_spent_tokens_go_and_the_rest_stays(db: PgPool) {
         pruned,
         Pruned {
             sessions: 2,
-            refresh_tokens: 2
+            refresh_tokens: 2,
+            qr_login_tickets: 0,
         }
     );
     for gone in [long_used, expired, of_revoked, of_lapsed] {

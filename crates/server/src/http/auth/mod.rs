@@ -4,7 +4,7 @@
 mod introspect;
 mod session_key;
 mod sessions;
-mod tokens;
+pub(super) mod tokens;
 
 use axum::Router;
 

@@ -18,7 +18,7 @@ use crate::http::{ApiJson, AuthUser};
 use crate::state::AppState;
 use crate::storage::login::{LoginIdentity, NewSession};
 use crate::storage::sessions::{Rotation, Successor};
-use crate::tokens::TokenSubject;
+use crate::tokens::{IssuedToken, TokenSubject};
 
 /// Enough to tell devices apart in the sessions list; longer user agents are cut.
 const MAX_USER_AGENT_CHARS: usize = 256;
@@ -36,17 +36,18 @@ struct LoginRequest {
     code: String,
 }
 
+/// What a login answers; scan-to-login hands a browser the same.
 #[derive(Serialize)]
-struct LoginResponse {
+pub(crate) struct LoginResponse {
     #[serde(flatten)]
-    tokens: TokenPair,
-    user: UserView,
-    new_user: bool,
+    pub(crate) tokens: TokenPair,
+    pub(crate) user: UserView,
+    pub(crate) new_user: bool,
 }
 
 /// An access token and the refresh token that renews it.
 #[derive(Serialize)]
-struct TokenPair {
+pub(crate) struct TokenPair {
     access_token: String,
     token_type: &'static str,
     expires_in: u64,
@@ -206,20 +207,27 @@ fn token_pair(
         .tokens
         .issue(subject, now.unix_timestamp())
         .map_err(ApiError::internal)?;
-    Ok(TokenPair {
-        access_token: access.token,
-        token_type: "Bearer",
-        expires_in: access.expires_in,
-        refresh_token: refresh_token.reveal(),
-        refresh_expires_in: state.refresh_token_ttl.as_secs(),
-    })
+    Ok(TokenPair::new(access, refresh_token, state))
+}
+
+impl TokenPair {
+    /// The pair of a signed access token and its session's new refresh token.
+    pub(crate) fn new(access: IssuedToken, refresh_token: RefreshToken, state: &AppState) -> Self {
+        Self {
+            access_token: access.token,
+            token_type: "Bearer",
+            expires_in: access.expires_in,
+            refresh_token: refresh_token.reveal(),
+            refresh_expires_in: state.refresh_token_ttl.as_secs(),
+        }
+    }
 }
 
 /// The device's User-Agent, for display only. Header bytes need not be ASCII (phones put model
 /// names in them), so they are read as UTF-8 leniently rather than dropped. Control and
 /// bidirectional control characters are dropped: the sessions list must show a device as what
 /// it says, not reordered into something else.
-pub(in crate::http) fn user_agent(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn user_agent(headers: &HeaderMap) -> Option<String> {
     let raw = String::from_utf8_lossy(headers.get(header::USER_AGENT)?.as_bytes());
     let agent: String = raw
         .chars()
