@@ -52,6 +52,15 @@ _test-all:
     # where no Chromium is installed; CI installs it and skips none).
     node --test --test-reporter={{ test_reporter }} --test-concurrency=1 web-tests/
 
+# Build the images wxlogin:<version> and wxlogin-fake-wechat:<version> (static musl binaries, FROM scratch).
+image:
+    @bash scripts/image.sh
+
+# Build the images, run them against Postgres and the fake WeChat and log in once (needs podman).
+image-check: bootstrap
+    @if command -v podman >/dev/null || [ "${CI:-}" = true ]; then {{ just }} image; fi
+    @{{ with_db }} node scripts/image-check.js
+
 # Build the mini program's generated files (wasm module and glue; installs the wasm tools).
 miniprogram:
     @bash scripts/bootstrap.sh wasm

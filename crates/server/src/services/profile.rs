@@ -1,8 +1,8 @@
 //! Changes to a user's profile that span tables.
 
-use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::db::Db;
 use crate::storage::avatars;
 use crate::storage::users::{self, User};
 
@@ -18,7 +18,7 @@ pub fn avatar_path(avatar_id: Uuid) -> String {
 /// deletes what the one before it stored, and exactly one image remains, the one the user points
 /// at. Without the lock each would delete only what was committed before it began.
 pub async fn replace_avatar(
-    db: &PgPool,
+    db: &Db,
     user_id: Uuid,
     content_type: &str,
     bytes: &[u8],

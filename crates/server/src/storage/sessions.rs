@@ -12,10 +12,11 @@
 
 use std::time::Duration;
 
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::db::Db;
 use crate::domain::RefreshTokenHash;
 
 /// How long after a rotation a second use of the same token counts as a lost race rather than
@@ -65,7 +66,7 @@ pub struct Successor<'a> {
 /// second then sees the token used within the grace period and is refused without harm. A session
 /// has one live token at a time, so that lock also serialises the session's budget count.
 pub async fn rotate(
-    db: &PgPool,
+    db: &Db,
     presented: &RefreshTokenHash,
     successor: Successor<'_>,
     budget: RefreshBudget,

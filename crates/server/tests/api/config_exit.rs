@@ -1,13 +1,12 @@
 //! The binary itself: refusing bad configuration in one line, and shutting down gracefully.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use fake_wechat::{FakeWechatConfig, Fault};
 use sqlx::PgPool;
 
-use crate::helpers::binary::{empty_dir, env_with, run_with, BINARY};
+use crate::helpers::binary::{database_url_of, env_with, run_with, start_listening};
 use crate::helpers::config::{APPID, WECHAT_SECRET};
 use crate::helpers::reply::assert_error;
 
@@ -64,23 +63,7 @@ async fn sigterm_lets_the_in_flight_login_finish_then_exits_cleanly(db: PgPool) 
         ("WECHAT_TIMEOUT_MS", "1000".into()),
         ("RUST_LOG", "warn".into()),
     ]);
-    let mut server = Command::new(BINARY)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .current_dir(empty_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut banner = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
-    let base_url = banner
-        .trim()
-        .strip_prefix("wxlogin-server listening on ")
-        .unwrap_or_else(|| panic!("unexpected banner {banner:?}"))
-        .to_owned();
+    let (mut server, base_url) = start_listening(&env, Stdio::null());
 
     // A login that WeChat keeps waiting, in flight when the signal arrives.
     fake.inject(Fault::Hang, 1);
@@ -111,12 +94,4 @@ async fn sigterm_lets_the_in_flight_login_finish_then_exits_cleanly(db: PgPool) 
         .unwrap()
         .unwrap();
     assert!(status.success(), "exited with {status}");
-}
-
-/// A URL for the per-test database, built from the URL the test run was given.
-fn database_url_of(db: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests");
-    let mut url = reqwest::Url::parse(&base).unwrap();
-    url.set_path(db.connect_options().get_database().unwrap());
-    url.to_string()
 }
