@@ -56,10 +56,11 @@ _test-all:
 image:
     @bash scripts/image.sh
 
-# Build the images, run them against Postgres and the fake WeChat and log in once (needs podman).
-image-check: bootstrap
+# Log in once through the images (podman, Postgres, the fake WeChat); validate compose.yaml and deploy/kubernetes/.
+deploy-check: bootstrap
     @if command -v podman >/dev/null || [ "${CI:-}" = true ]; then {{ just }} image; fi
     @{{ with_db }} node scripts/image-check.js
+    @bash scripts/validate-deploy-files.sh
 
 # Build the mini program's generated files (wasm module and glue; installs the wasm tools).
 miniprogram:

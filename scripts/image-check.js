@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `just image-check`: runs the images `just image` built, as a deployment would: the fake WeChat
+// `just deploy-check`, first part: runs the images `just image` built, as a deployment would: the fake WeChat
 // and wxlogin in containers, against the Postgres at DATABASE_URL (a scratch database of its
 // own), waits for /readyz, logs in once and reads /api/me, then stops both and drops the
 // database. Also checks what the images promise: under 25 MB, a non-root user, listening on
@@ -64,7 +64,7 @@ async function main() {
     console.log('image-check: skipped: podman is not installed (apt-get install podman runc)');
     return;
   }
-  if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL is not set; run through scripts/with-db.js, as `just image-check` does');
+  if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL is not set; run through scripts/with-db.js, as `just deploy-check` does');
   fs.mkdirSync(path.dirname(CONTAINERS_CONF), { recursive: true });
   fs.writeFileSync(CONTAINERS_CONF, '[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = "cgroupfs"\n');
 
@@ -98,8 +98,8 @@ async function main() {
       WECHAT_APPID: APPID,
       WECHAT_SECRET: secret,
       WECHAT_API_BASE: `http://127.0.0.1:${wechatPort}`,
-      JWT_SECRET: crypto.randomBytes(32).toString('hex'),
-      SESSION_KEY_SECRET: crypto.randomBytes(32).toString('hex'),
+      JWT_SECRET: crypto.randomBytes(48).toString('base64'),
+      SESSION_KEY_SECRET: crypto.randomBytes(48).toString('base64'),
     });
     const base = `http://127.0.0.1:${serverPort}`;
     const container = { exitCode: null, spawnfile: 'wxlogin container', output: '' };

@@ -114,7 +114,7 @@ async function startStack({ appid = 'wxlivestackappid0', serverEnv = {}, wechatE
       WECHAT_APPID: appid,
       WECHAT_SECRET: secret,
       WECHAT_API_BASE: `http://127.0.0.1:${wechatPort}`,
-      SESSION_KEY_SECRET: crypto.randomBytes(32).toString('hex'),
+      SESSION_KEY_SECRET: crypto.randomBytes(48).toString('base64'),
       ...serverEnv,
     });
     children.push(server);
