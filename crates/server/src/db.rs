@@ -29,7 +29,7 @@ use sqlx::postgres::{
 };
 use sqlx::{Describe, Either, Execute, Executor, PgPool, Postgres, Transaction};
 
-pub use crate::config::Pooler;
+use crate::config::Pooler;
 
 /// The connection pool, used the way the pooler in front of Postgres (if any) requires.
 /// Cheap to clone. `&Db` is a `PgExecutor`, so every `storage` function takes it.
@@ -52,18 +52,6 @@ impl Db {
             (&mut *tx).execute("DEALLOCATE ALL").await?;
         }
         Ok(tx)
-    }
-
-    /// The pool itself, for what needs no statement with arguments (the readiness ping).
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-}
-
-/// A database reached directly.
-impl From<PgPool> for Db {
-    fn from(pool: PgPool) -> Self {
-        Self::new(pool, Pooler::None)
     }
 }
 

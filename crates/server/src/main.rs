@@ -74,10 +74,9 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|err| format!("cannot connect to the database at DATABASE_URL: {err}"))?;
     match &config.database_migration_url {
-        None => MIGRATOR.run(&db).await,
+        None => MIGRATOR.run(&db).await.map_err(migration_failed)?,
         Some(url) => migrate_over(url).await?,
     }
-    .map_err(|err| format!("database migration failed: {err}"))?;
     let _pruning = spawn_pruning(&config, db.clone());
     let state =
         build_state(&config, db).map_err(|err| format!("cannot build the WeChat client: {err}"))?;
@@ -95,9 +94,7 @@ async fn run() -> Result<(), String> {
 
 /// Runs the migrations over one connection of their own to `DATABASE_MIGRATION_URL` (Postgres
 /// itself, when `DATABASE_URL` goes through a transaction pooler), closed once they are done.
-async fn migrate_over(
-    url: &SecretString,
-) -> Result<Result<(), sqlx::migrate::MigrateError>, String> {
+async fn migrate_over(url: &SecretString) -> Result<(), String> {
     let connect = connect_options(url.expose_secret()).map_err(|_| {
         "configuration error: DATABASE_MIGRATION_URL is not a valid Postgres URL".to_owned()
     })?;
@@ -109,7 +106,11 @@ async fn migrate_over(
     let migrated = MIGRATOR.run(&mut conn).await;
     // A failure to say goodbye does not undo the migrations.
     let _ = conn.close().await;
-    Ok(migrated)
+    migrated.map_err(migration_failed)
+}
+
+fn migration_failed(err: sqlx::migrate::MigrateError) -> String {
+    format!("database migration failed: {err}")
 }
 
 /// Completes on Ctrl-C or SIGTERM, whichever comes first.

@@ -53,6 +53,31 @@ fn an_unreachable_database_at_start_is_one_line_without_the_password() {
     assert!(!stderr.contains("hunter2-db-password"));
 }
 
+#[sqlx::test(migrations = false)]
+async fn an_unreachable_migration_database_is_one_line_without_the_password(db: PgPool) {
+    let mut env = env_with("DATABASE_URL", Some(&database_url_of(&db)));
+    env.push((
+        "DATABASE_MIGRATION_URL",
+        "postgres://postgres:hunter2-db-password@127.0.0.1:1/none".into(),
+    ));
+    let (exit_code, stderr) = run_with(&env);
+    assert_eq!(exit_code, Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(
+        stderr.starts_with(
+            "wxlogin-server: cannot connect to the database at DATABASE_MIGRATION_URL: "
+        ),
+        "{stderr:?}"
+    );
+    assert!(!stderr.contains("hunter2-db-password"));
+    // Nothing was migrated over DATABASE_URL instead.
+    let migrated: bool = sqlx::query_scalar("SELECT to_regclass('users') IS NOT NULL")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(!migrated);
+}
+
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn sigterm_lets_the_in_flight_login_finish_then_exits_cleanly(db: PgPool) {
     let fake = fake_wechat::FakeWechat::start(FakeWechatConfig::new(APPID, WECHAT_SECRET)).await;
