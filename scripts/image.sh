@@ -9,6 +9,8 @@ TARGET=x86_64-unknown-linux-musl
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 ENGINE=${CONTAINER_ENGINE:-$(command -v podman >/dev/null && echo podman || echo docker)}
 CONTEXT=target/image/context
+# Queries compile against the committed .sqlx/ data, whatever DATABASE_URL says.
+export SQLX_OFFLINE=${SQLX_OFFLINE:-true}
 
 if ! command -v "$ENGINE" >/dev/null; then
   echo "image: neither podman nor docker is installed (apt-get install podman)" >&2
