@@ -54,8 +54,9 @@ async fn logins_refreshes_and_logouts_work_through_pgbouncer_in_transaction_mode
         .await;
     assert!(
         failures.is_empty(),
-        "{} failed: {failures:#?}",
-        failures.len()
+        "{} failed: {failures:#?}\npgbouncer's log:\n{}",
+        failures.len(),
+        bouncer.log()
     );
 
     // Every write was committed, not merely answered.
@@ -179,6 +180,8 @@ fn pgbouncer_binary() -> Option<PathBuf> {
 struct PgBouncer {
     port: u16,
     process: Child,
+    /// What PgBouncer logged, shown when the test fails.
+    log: PathBuf,
 }
 
 impl PgBouncer {
@@ -220,10 +223,14 @@ impl PgBouncer {
         let process = command
             .arg(dir.join("pgbouncer.ini"))
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(std::fs::File::create(dir.join("pgbouncer.log")).unwrap())
             .spawn()
             .expect("start pgbouncer");
-        let bouncer = Self { port, process };
+        let bouncer = Self {
+            port,
+            process,
+            log: dir.join("pgbouncer.log"),
+        };
         bouncer.wait_until_listening();
         bouncer
     }
@@ -236,13 +243,18 @@ impl PgBouncer {
         url.to_string()
     }
 
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     fn wait_until_listening(&self) {
         let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "pgbouncer did not listen within 10 s"
+                "pgbouncer did not listen within 10 s:\n{}",
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
