@@ -52,6 +52,16 @@ _test-all:
     # where no Chromium is installed; CI installs it and skips none).
     node --test --test-reporter={{ test_reporter }} --test-concurrency=1 web-tests/
 
+# Build the images wxlogin:<version> and wxlogin-fake-wechat:<version> (static musl binaries, FROM scratch).
+image:
+    @bash scripts/image.sh
+
+# Log in once through the images (podman, Postgres, the fake WeChat); validate compose.yaml and deploy/kubernetes/.
+deploy-check: bootstrap
+    @if command -v podman >/dev/null || [ "${CI:-}" = true ]; then {{ just }} image; fi
+    @{{ with_db }} node scripts/image-check.js
+    @bash scripts/validate-deploy-files.sh
+
 # Build the mini program's generated files (wasm module and glue; installs the wasm tools).
 miniprogram:
     @bash scripts/bootstrap.sh wasm

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 mod compliance;
 mod connections;
+mod database;
 mod limits;
 mod qr_login;
 mod secrets;
@@ -17,6 +18,7 @@ mod verifiers;
 
 pub use compliance::{push_aes_key_bytes, ComplianceConfig, FailurePolicy, PushConfig, RiskConfig};
 pub use connections::ConnectionLimits;
+pub use database::Pooler;
 pub use limits::{RateLimit, TrustedProxies};
 pub use qr_login::{EnvVersion, QrLoginConfig};
 pub use verifiers::IntrospectionClient;
@@ -30,6 +32,10 @@ pub struct Config {
     /// Postgres connections this instance may hold. Small is fast: every extra backend on a
     /// small machine costs context switches without adding throughput.
     pub database_max_connections: u32,
+    /// A pooler in transaction mode between wxlogin and Postgres, if any.
+    pub database_pooler: Pooler,
+    /// Where migrations run, when not over `database_url`.
+    pub database_migration_url: Option<SecretString>,
     pub listen_addr: SocketAddr,
     pub wechat: WechatConfig,
     pub signing: SigningConfig,
@@ -141,8 +147,14 @@ impl Config {
                 });
             }
         }
+        let database_pooler = vars.parsed("DATABASE_POOLER", "none", "none or transaction")?;
         Ok(Self {
             database_url: vars.required("DATABASE_URL")?.into(),
+            database_pooler,
+            database_migration_url: database::migration_url(
+                database_pooler,
+                vars.get("DATABASE_MIGRATION_URL"),
+            )?,
             database_max_connections: u32::try_from(vars.positive("DATABASE_MAX_CONNECTIONS", 8)?)
                 .map_err(|_| ConfigError {
                     variable: "DATABASE_MAX_CONNECTIONS",
@@ -413,6 +425,37 @@ mod tests {
                 idle_timeout: Duration::from_secs(30),
             }
         );
+    }
+
+    #[test]
+    fn a_transaction_pooler_needs_a_direct_url_for_migrations() {
+        let direct = config_with(&[]).unwrap();
+        assert_eq!(direct.database_pooler, Pooler::None);
+        assert!(direct.database_migration_url.is_none());
+
+        let err = config_with(&[("DATABASE_POOLER", "transaction")]).unwrap_err();
+        assert_eq!(err.variable, "DATABASE_MIGRATION_URL");
+
+        let migrations = "postgres://wxlogin:hunter2@db:5432/wxlogin";
+        let pooled = config_with(&[
+            ("DATABASE_POOLER", "transaction"),
+            ("DATABASE_MIGRATION_URL", migrations),
+        ])
+        .unwrap();
+        assert_eq!(pooled.database_pooler, Pooler::Transaction);
+        assert_eq!(
+            pooled.database_migration_url.unwrap().expose_secret(),
+            migrations
+        );
+        assert!(!format!(
+            "{:?}",
+            config_with(&[("DATABASE_MIGRATION_URL", migrations)])
+        )
+        .contains("hunter2"));
+        for value in ["statement", "pgbouncer", "Transaction"] {
+            let err = config_with(&[("DATABASE_POOLER", value)]).unwrap_err();
+            assert_eq!(err.variable, "DATABASE_POOLER");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod config;
 mod connections;
+pub mod db;
 mod domain;
 mod error;
 mod http;
@@ -28,6 +29,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use config::{Config, ConnectionLimits};
+use db::Db;
 use introspection_clients::IntrospectionClients;
 use keys::SigningKeys;
 use services::access_token::PlatformTokens;
@@ -58,6 +60,7 @@ pub fn app(state: AppState) -> Router {
 
 /// Builds the shared services from configuration and a database pool.
 pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Error> {
+    let db = Db::new(db, config.database_pooler);
     let session_cache = SessionCache::new(config.session_cache_ttl, Arc::new(Instant::now));
     let wechat = WechatClient::new(config.wechat.clone())?;
     let tokens = Arc::new(
@@ -166,7 +169,7 @@ pub async fn serve(
 /// for as long as the runtime runs. Safe on any number of instances at once.
 pub fn spawn_pruning(config: &Config, db: PgPool) -> tokio::task::JoinHandle<()> {
     tokio::spawn(services::pruning::run(
-        db,
+        Db::new(db, config.database_pooler),
         config.prune_interval,
         config.access_token_ttl,
     ))

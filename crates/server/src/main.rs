@@ -2,11 +2,12 @@
 
 use std::process::ExitCode;
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::Connection;
 use tokio::net::TcpListener;
 use wxlogin_server::config::Config;
 use wxlogin_server::{
-    build_state, connect_options, pool_options, serve, spawn_pruning, telemetry, MIGRATOR,
+    build_state, connect_options, db, pool_options, serve, spawn_pruning, telemetry, MIGRATOR,
 };
 
 #[tokio::main]
@@ -69,13 +70,13 @@ async fn run() -> Result<(), String> {
     let connect = connect_options(config.database_url.expose_secret())
         .map_err(|_| "configuration error: DATABASE_URL is not a valid Postgres URL".to_owned())?;
     let db = pool_options(&config)
-        .connect_with(connect)
+        .connect_with(db::connect_options(connect, config.database_pooler))
         .await
         .map_err(|err| format!("cannot connect to the database at DATABASE_URL: {err}"))?;
-    MIGRATOR
-        .run(&db)
-        .await
-        .map_err(|err| format!("database migration failed: {err}"))?;
+    match &config.database_migration_url {
+        None => MIGRATOR.run(&db).await.map_err(migration_failed)?,
+        Some(url) => migrate_over(url).await?,
+    }
     let _pruning = spawn_pruning(&config, db.clone());
     let state =
         build_state(&config, db).map_err(|err| format!("cannot build the WeChat client: {err}"))?;
@@ -89,6 +90,27 @@ async fn run() -> Result<(), String> {
         .map_err(|err| format!("server error: {err}"))?;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Runs the migrations over one connection of their own to `DATABASE_MIGRATION_URL` (Postgres
+/// itself, when `DATABASE_URL` goes through a transaction pooler), closed once they are done.
+async fn migrate_over(url: &SecretString) -> Result<(), String> {
+    let connect = connect_options(url.expose_secret()).map_err(|_| {
+        "configuration error: DATABASE_MIGRATION_URL is not a valid Postgres URL".to_owned()
+    })?;
+    let mut conn = sqlx::PgConnection::connect_with(&connect)
+        .await
+        .map_err(|err| {
+            format!("cannot connect to the database at DATABASE_MIGRATION_URL: {err}")
+        })?;
+    let migrated = MIGRATOR.run(&mut conn).await;
+    // A failure to say goodbye does not undo the migrations.
+    let _ = conn.close().await;
+    migrated.map_err(migration_failed)
+}
+
+fn migration_failed(err: sqlx::migrate::MigrateError) -> String {
+    format!("database migration failed: {err}")
 }
 
 /// Completes on Ctrl-C or SIGTERM, whichever comes first.

@@ -4,9 +4,8 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::PgPool;
-
 use crate::config::PushConfig;
+use crate::db::Db;
 use crate::http::RateLimits;
 use crate::introspection_clients::IntrospectionClients;
 use crate::services::access_token::PlatformTokens;
@@ -26,7 +25,7 @@ pub struct AppState(Arc<Services>);
 
 pub struct Services {
     /// For the tables no service owns more than a single query of (users, avatars, quotas).
-    pub db: PgPool,
+    pub db: Db,
     pub wechat: WechatClient,
     /// wxlogin's own access tokens (JWTs).
     pub tokens: Arc<AccessTokens>,

@@ -23,8 +23,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use crate::db::Db;
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::PgPool;
 use tokio::sync::Mutex;
 
 use crate::storage::access_tokens;
@@ -92,7 +92,7 @@ pub const LOCK_TIMEOUT: &str = "55P03";
 
 /// Gives out the shared token for the configured appid.
 pub struct PlatformTokens {
-    db: PgPool,
+    db: Db,
     /// Lets one request of this process at a time refresh the token, so that the others wait
     /// here instead of each holding a database connection while waiting for the cross-instance
     /// lock. It guards when this process's last refresh failed, so that callers queued behind a
@@ -101,7 +101,7 @@ pub struct PlatformTokens {
 }
 
 impl PlatformTokens {
-    pub fn new(db: PgPool) -> Self {
+    pub fn new(db: Db) -> Self {
         Self {
             db,
             refresh_gate: Mutex::new(None),

@@ -10,21 +10,21 @@
 
 use std::time::Duration;
 
-use sqlx::PgPool;
+use crate::db::Db;
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use crate::storage::avatars::{self, Avatar};
 
 pub struct AvatarReads {
-    db: PgPool,
+    db: Db,
     slots: Semaphore,
     wait: Duration,
 }
 
 impl AvatarReads {
     /// Reads on `db`, a pool of `pool_size` connections, waiting at most `wait` for a slot.
-    pub fn new(db: PgPool, pool_size: u32, wait: Duration) -> Self {
+    pub fn new(db: Db, pool_size: u32, wait: Duration) -> Self {
         Self {
             db,
             slots: Semaphore::new(Self::slots_for(pool_size)),

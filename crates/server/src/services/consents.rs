@@ -1,13 +1,13 @@
 //! Consent to the privacy policy: the user's current version and the audit log, together.
 
-use sqlx::PgPool;
+use crate::db::Db;
 
 use crate::storage::privacy_consents::{self, NewConsent};
 use crate::storage::users::{self, User};
 
 /// Records `consent` in the audit log and as the user's current version, in one transaction;
 /// `None` when the user no longer exists (and nothing is written).
-pub async fn record(db: &PgPool, consent: &NewConsent<'_>) -> Result<Option<User>, sqlx::Error> {
+pub async fn record(db: &Db, consent: &NewConsent<'_>) -> Result<Option<User>, sqlx::Error> {
     let mut tx = db.begin().await?;
     let Some(user) = users::set_privacy_consent(&mut *tx, consent.user_id, consent.version).await?
     else {

@@ -7,7 +7,7 @@
 //! was busy, slow or unreachable, at error when it answered an error (a misconfigured app, an
 //! openid WeChat does not know), which will not go away by itself.
 
-use sqlx::PgPool;
+use crate::db::Db;
 use uuid::Uuid;
 
 use super::access_token::{PlatformError, PlatformTokens};
@@ -105,7 +105,7 @@ impl ContentChecks {
     /// chooseAvatar check ran on the phone.
     pub async fn submit_avatar(
         &self,
-        db: &PgPool,
+        db: &Db,
         wechat: &WechatClient,
         tokens: &PlatformTokens,
         user_id: Uuid,

@@ -1,8 +1,9 @@
 //! Changes to a user's profile that span tables.
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
+use crate::db::Db;
 use crate::storage::avatar_checks::PendingCheck;
 use crate::storage::avatars;
 use crate::storage::users::{self, User};
@@ -21,7 +22,7 @@ pub fn avatar_path(avatar_id: Uuid) -> String {
 ///
 /// Returns the user and the new avatar's id.
 pub async fn replace_avatar(
-    db: &PgPool,
+    db: &Db,
     user_id: Uuid,
     content_type: &str,
     bytes: &[u8],

@@ -18,7 +18,9 @@
 
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::PgExecutor;
+
+use crate::db::Db;
 
 use crate::storage::{qr_login_tickets, sessions};
 
@@ -35,8 +37,8 @@ pub struct Pruned {
 
 /// One pass: deletes in batches until nothing is left to delete. `used_tokens_kept_for` is how
 /// long a used refresh token is kept after its use (the access-token lifetime).
-pub async fn prune_once(
-    db: &PgPool,
+pub async fn prune_once<'d>(
+    db: impl PgExecutor<'d> + Copy,
     used_tokens_kept_for: Duration,
 ) -> Result<Pruned, sqlx::Error> {
     let mut pruned = Pruned::default();
@@ -67,7 +69,7 @@ pub async fn prune_once(
 
 /// Prunes now and then every `interval`, for as long as the process runs. A failed pass is
 /// logged and tried again at the next interval.
-pub async fn run(db: PgPool, interval: Duration, used_tokens_kept_for: Duration) {
+pub async fn run(db: Db, interval: Duration, used_tokens_kept_for: Duration) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

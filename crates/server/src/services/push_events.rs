@@ -14,7 +14,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
+
+use crate::db::Db;
 
 use crate::services::profile;
 use crate::storage::{avatar_checks, push_receipts};
@@ -45,7 +47,7 @@ pub enum Received {
 /// Handles one push `message` (its JSON text) delivered with `timestamp` and `nonce`, for the app
 /// `appid`.
 pub async fn receive(
-    db: &PgPool,
+    db: &Db,
     appid: &str,
     message: &[u8],
     timestamp: &str,

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::access_token::{PlatformError, PlatformTokens};
 use crate::config::QrLoginConfig;
+use crate::db::Db;
 use crate::domain::{PollSecret, RefreshToken, Ticket};
 use crate::storage::login::NewSession;
 use crate::storage::qr_login_tickets::{self, Browser, NewTicket, TicketRow};
@@ -139,7 +140,7 @@ pub struct QrLogin {
     /// Turns true when the instance shuts down, so that waiting event streams end instead of
     /// holding the shutdown until their tickets expire; browsers reconnect elsewhere.
     closing: tokio::sync::watch::Sender<bool>,
-    db: sqlx::PgPool,
+    db: Db,
     config: QrLoginConfig,
     wechat: WechatClient,
     platform_tokens: Arc<PlatformTokens>,
@@ -149,7 +150,7 @@ pub struct QrLogin {
 
 impl QrLogin {
     pub fn new(
-        db: sqlx::PgPool,
+        db: Db,
         config: QrLoginConfig,
         wechat: WechatClient,
         platform_tokens: Arc<PlatformTokens>,

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use crate::db::Db;
 use secrecy::SecretString;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::Openid;
@@ -31,7 +31,7 @@ pub const RESETS: Allowance = Allowance {
 
 #[derive(Clone)]
 pub struct SessionKeys {
-    db: PgPool,
+    db: Db,
     sealer: SessionKeySealer,
 }
 
@@ -45,7 +45,7 @@ pub struct HeldKey {
 }
 
 impl SessionKeys {
-    pub fn new(db: PgPool, sealer: SessionKeySealer) -> Self {
+    pub fn new(db: Db, sealer: SessionKeySealer) -> Self {
         Self { db, sealer }
     }
 

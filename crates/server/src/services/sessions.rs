@@ -9,18 +9,19 @@
 use uuid::Uuid;
 
 use super::session_cache::{SessionCache, SessionOf};
+use crate::db::Db;
 use crate::domain::RefreshTokenHash;
 use crate::storage::login::{self, LoginIdentity, LoginRecord};
 use crate::storage::sessions::{self, RefreshBudget, Rotation, SessionRow, Successor};
 
 pub struct Sessions {
-    db: sqlx::PgPool,
+    db: Db,
     cache: SessionCache,
     refresh_budget: RefreshBudget,
 }
 
 impl Sessions {
-    pub fn new(db: sqlx::PgPool, cache: SessionCache, refresh_budget: RefreshBudget) -> Self {
+    pub fn new(db: Db, cache: SessionCache, refresh_budget: RefreshBudget) -> Self {
         Self {
             db,
             cache,

@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use sqlx::PgPool;
+use crate::db::Db;
 
 use super::access_token::{PlatformError, PlatformTokens};
 use crate::config::{FailurePolicy, RiskConfig};
@@ -48,7 +48,7 @@ impl SignupRisk {
     /// user exists already or WeChat gave no rank and the policy lets them in.
     pub async fn assess(
         &self,
-        db: &PgPool,
+        db: &Db,
         wechat: &WechatClient,
         tokens: &PlatformTokens,
         openid: &Openid,

@@ -14,11 +14,12 @@
 
 use std::time::Duration;
 
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::login::NewSession;
+use crate::db::Db;
 use crate::domain::RefreshTokenHash;
 
 /// How long after a rotation a second use of the same token counts as a lost race rather than
@@ -71,7 +72,7 @@ pub struct Successor<'a> {
 /// session's budget count. The writes below are each guarded by the one verdict, so at most one
 /// of them touches the session row.
 pub async fn rotate(
-    db: &PgPool,
+    db: &Db,
     presented: &RefreshTokenHash,
     successor: Successor<'_>,
     budget: RefreshBudget,

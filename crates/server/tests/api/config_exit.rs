@@ -1,13 +1,12 @@
 //! The binary itself: refusing bad configuration in one line, and shutting down gracefully.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use fake_wechat::{FakeWechatConfig, Fault};
 use sqlx::PgPool;
 
-use crate::helpers::binary::{empty_dir, env_with, run_with, BINARY};
+use crate::helpers::binary::{database_url_of, env_with, run_with, start_listening};
 use crate::helpers::config::{APPID, WECHAT_SECRET};
 use crate::helpers::reply::assert_error;
 
@@ -54,6 +53,31 @@ fn an_unreachable_database_at_start_is_one_line_without_the_password() {
     assert!(!stderr.contains("hunter2-db-password"));
 }
 
+#[sqlx::test(migrations = false)]
+async fn an_unreachable_migration_database_is_one_line_without_the_password(db: PgPool) {
+    let mut env = env_with("DATABASE_URL", Some(&database_url_of(&db)));
+    env.push((
+        "DATABASE_MIGRATION_URL",
+        "postgres://postgres:hunter2-db-password@127.0.0.1:1/none".into(),
+    ));
+    let (exit_code, stderr) = run_with(&env);
+    assert_eq!(exit_code, Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(
+        stderr.starts_with(
+            "wxlogin-server: cannot connect to the database at DATABASE_MIGRATION_URL: "
+        ),
+        "{stderr:?}"
+    );
+    assert!(!stderr.contains("hunter2-db-password"));
+    // Nothing was migrated over DATABASE_URL instead.
+    let migrated: bool = sqlx::query_scalar("SELECT to_regclass('users') IS NOT NULL")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(!migrated);
+}
+
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn sigterm_lets_the_in_flight_login_finish_then_exits_cleanly(db: PgPool) {
     let fake = fake_wechat::FakeWechat::start(FakeWechatConfig::new(APPID, WECHAT_SECRET)).await;
@@ -64,23 +88,7 @@ async fn sigterm_lets_the_in_flight_login_finish_then_exits_cleanly(db: PgPool) 
         ("WECHAT_TIMEOUT_MS", "1000".into()),
         ("RUST_LOG", "warn".into()),
     ]);
-    let mut server = Command::new(BINARY)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .current_dir(empty_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut banner = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
-    let base_url = banner
-        .trim()
-        .strip_prefix("wxlogin-server listening on ")
-        .unwrap_or_else(|| panic!("unexpected banner {banner:?}"))
-        .to_owned();
+    let (mut server, base_url) = start_listening(&env, Stdio::null());
 
     // A login that WeChat keeps waiting, in flight when the signal arrives.
     fake.inject(Fault::Hang, 1);
@@ -111,12 +119,4 @@ async fn sigterm_lets_the_in_flight_login_finish_then_exits_cleanly(db: PgPool) 
         .unwrap()
         .unwrap();
     assert!(status.success(), "exited with {status}");
-}
-
-/// A URL for the per-test database, built from the URL the test run was given.
-fn database_url_of(db: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests");
-    let mut url = reqwest::Url::parse(&base).unwrap();
-    url.set_path(db.connect_options().get_database().unwrap());
-    url.to_string()
 }

@@ -33,6 +33,7 @@ mod keys;
 mod login;
 mod logout;
 mod me;
+mod pgbouncer;
 mod phone;
 mod platform_secrets;
 mod platform_token;
