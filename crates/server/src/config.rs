@@ -10,11 +10,13 @@ use secrecy::{ExposeSecret, SecretString};
 
 mod connections;
 mod limits;
+mod observability;
 mod secrets;
 mod verifiers;
 
 pub use connections::ConnectionLimits;
 pub use limits::{RateLimit, TrustedProxies};
+pub use observability::LogFormat;
 pub use verifiers::IntrospectionClient;
 
 /// Everything the server needs to run.
@@ -52,6 +54,10 @@ pub struct Config {
     pub token_audience: Vec<String>,
     /// Services allowed to introspect tokens; none disables the endpoint.
     pub introspection_clients: Vec<IntrospectionClient>,
+    /// Where `GET /metrics` is served; `None` serves no metrics.
+    pub metrics_addr: Option<SocketAddr>,
+    /// `None`: pretty on a terminal, JSON otherwise.
+    pub log_format: Option<LogFormat>,
 }
 
 /// How access tokens are signed.
@@ -222,6 +228,8 @@ impl Config {
             introspection_clients: verifiers::introspection_clients(
                 vars.get("INTROSPECTION_CLIENTS"),
             )?,
+            metrics_addr: observability::metrics_addr(vars.get("METRICS_ADDR"))?,
+            log_format: observability::log_format(vars.get("LOG_FORMAT"))?,
         })
     }
 }

@@ -9,6 +9,7 @@ mod error;
 mod http;
 mod introspection_clients;
 mod keys;
+mod metrics;
 mod sealing;
 mod services;
 mod signed_claims;
@@ -22,6 +23,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::routing::get;
 use axum::Router;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
@@ -30,6 +32,7 @@ use tokio::net::TcpListener;
 use config::{Config, ConnectionLimits};
 use introspection_clients::IntrospectionClients;
 use keys::SigningKeys;
+use metrics::Metrics;
 use services::access_token::PlatformTokens;
 use services::avatar_reads::AvatarReads;
 use services::session_cache::SessionCache;
@@ -56,8 +59,9 @@ pub fn app(state: AppState) -> Router {
 /// Builds the shared services from configuration and a database pool.
 pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Error> {
     let session_cache = SessionCache::new(config.session_cache_ttl, Arc::new(Instant::now));
+    let metrics = Metrics::new(db.clone());
     Ok(AppState::new(Services {
-        wechat: WechatClient::new(config.wechat.clone())?,
+        wechat: WechatClient::new(config.wechat.clone(), metrics.clone())?,
         tokens: Arc::new(
             AccessTokens::new(
                 SigningKeys::from_config(&config.signing),
@@ -92,6 +96,7 @@ pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Err
             config.rate_limit_refresh,
             config.trusted_proxies.clone(),
         ),
+        metrics,
         db,
     }))
 }
@@ -135,6 +140,26 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     connections::serve(listener, app(state), limits, shutdown).await
+}
+
+/// Serves `GET /metrics`, `state`'s metrics in Prometheus's text format, on `listener`: a
+/// listener of its own (`METRICS_ADDR`), so that the public port never exposes them. Anything
+/// else there answers 404.
+pub fn serve_metrics(
+    listener: TcpListener,
+    state: &AppState,
+) -> impl Future<Output = std::io::Result<()>> + Send + 'static {
+    let registry = state.metrics.clone();
+    let exposition = Router::new().route(
+        "/metrics",
+        get(move || async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+                registry.render(),
+            )
+        }),
+    );
+    async move { axum::serve(listener, exposition).await }
 }
 
 /// Deletes ended sessions and spent refresh tokens every `PRUNE_INTERVAL`, in the background,

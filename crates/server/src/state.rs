@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::http::RateLimits;
 use crate::introspection_clients::IntrospectionClients;
+use crate::metrics::Metrics;
 use crate::services::access_token::PlatformTokens;
 use crate::services::avatar_reads::AvatarReads;
 use crate::services::session_keys::SessionKeys;
@@ -42,6 +43,8 @@ pub struct Services {
     pub introspection_clients: IntrospectionClients,
     /// Per-client limits on login and refresh, for this instance.
     pub rate_limits: RateLimits,
+    /// This instance's Prometheus metrics, served on `METRICS_ADDR`.
+    pub metrics: Metrics,
 }
 
 impl AppState {

@@ -9,24 +9,29 @@ mod health;
 mod jwks;
 mod me;
 mod no_store;
+mod observe;
 #[cfg(test)]
 mod panics;
 mod rate_limit;
+mod request_id;
 mod user_view;
 mod wechat;
 
 use std::any::Any;
 
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::HeaderName;
 use axum::response::IntoResponse;
 use axum::Router;
+use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::state::AppState;
 
 pub use extract::{ApiJson, AuthUser};
@@ -45,11 +50,12 @@ pub fn router(state: AppState) -> Router {
         .merge(avatars::router())
         .merge(wechat::router())
         .merge(jwks::router());
-    with_layers(routes).with_state(state)
+    let metrics = state.metrics.clone();
+    with_layers(routes, metrics).with_state(state)
 }
 
 /// The fallbacks and the layers every request goes through, around `routes`.
-fn with_layers(routes: Router<AppState>) -> Router<AppState> {
+fn with_layers(routes: Router<AppState>, metrics: Metrics) -> Router<AppState> {
     routes
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -63,15 +69,19 @@ fn with_layers(routes: Router<AppState>) -> Router<AppState> {
             ApiError::internal(format!("handler panicked: {message}")).into_response()
         }))
         .layer(axum::middleware::map_response(no_store::unless_declared))
+        .layer(observe::ObserveLayer::new(metrics))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
+                // `observe` logs the one line per answer.
+                .on_response(())
                 // `ApiError` logs each failure once, with its cause, at the level it deserves;
                 // a second line per 5xx would double every log line of an outage.
                 .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(MapRequestLayer::new(request_id::drop_ill_formed::<Body>))
 }
 
 /// Names the user a request is for on its span, so that every line it logs says whom it was

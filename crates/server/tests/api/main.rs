@@ -31,6 +31,7 @@ mod keys;
 mod login;
 mod logout;
 mod me;
+mod metrics;
 mod phone;
 mod platform_secrets;
 mod platform_token;

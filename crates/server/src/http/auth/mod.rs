@@ -10,6 +10,8 @@ use axum::Router;
 
 use crate::state::AppState;
 
+pub use tokens::{LOGIN_ROUTE, REFRESH_ROUTE};
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(tokens::router())

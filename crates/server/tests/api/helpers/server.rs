@@ -14,6 +14,8 @@ use super::uploads::{multipart_content_type, multipart_file};
 
 pub struct TestApp {
     pub base_url: String,
+    /// Where this instance serves `GET /metrics`, apart from `base_url`.
+    pub metrics_url: String,
     pub fake: FakeWechat,
     pub db: PgPool,
     pub http: reqwest::Client,
@@ -43,9 +45,10 @@ impl TestApp {
     pub async fn spawn_with(db: PgPool, options: Options) -> Self {
         capture_logs();
         let fake = FakeWechat::start(options.fake).await;
-        let base_url = start_server(&db, &fake, &options.env).await;
+        let (base_url, metrics_url) = start_server(&db, &fake, &options.env).await;
         Self {
             base_url,
+            metrics_url,
             fake,
             db,
             http: reqwest::Client::new(),
@@ -66,8 +69,10 @@ impl TestApp {
 
     /// Another server instance on the same database and fake WeChat, with a cache of its own.
     pub async fn another_instance(&self, env: &[(&'static str, String)]) -> Self {
+        let (base_url, metrics_url) = start_server(&self.db, &self.fake, env).await;
         Self {
-            base_url: start_server(&self.db, &self.fake, env).await,
+            base_url,
+            metrics_url,
             fake: self.fake.clone(),
             db: self.db.clone(),
             http: reqwest::Client::new(),
@@ -264,21 +269,25 @@ impl TestApp {
     }
 }
 
-/// Serves the app on a free loopback port until the test's runtime ends; returns its base URL.
+/// Serves the app on a free loopback port, and its metrics on another, until the test's runtime
+/// ends; returns the app's base URL and the metrics URL.
 async fn start_server(
     db: &PgPool,
     fake: &FakeWechat,
     overrides: &[(&'static str, String)],
-) -> String {
+) -> (String, String) {
     let config = test_config(&fake.base_url(), overrides);
     let state = wxlogin_server::build_state(&config, db.clone()).expect("state");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let metrics_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let metrics_url = format!("http://{}/metrics", metrics_listener.local_addr().unwrap());
+    tokio::spawn(wxlogin_server::serve_metrics(metrics_listener, &state));
     tokio::spawn(wxlogin_server::serve(
         listener,
         state,
         config.connections,
         std::future::pending(),
     ));
-    base_url
+    (base_url, metrics_url)
 }
