@@ -1,5 +1,6 @@
 //! `wxlogin-server`: read configuration, connect, migrate, serve until SIGTERM or Ctrl-C.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use secrecy::ExposeSecret;
@@ -98,7 +99,11 @@ async fn run() -> Result<(), String> {
         let addr = metrics_listener
             .local_addr()
             .map_err(|err| err.to_string())?;
-        println!("wxlogin-server metrics at http://{addr}/metrics");
+        // Whoever started us may have stopped reading after the first line.
+        let _ = writeln!(
+            std::io::stdout(),
+            "wxlogin-server metrics at http://{addr}/metrics"
+        );
         // Ends with the process: a scrape cut short by shutdown loses nothing.
         let metrics = serve_metrics(metrics_listener, &state);
         tokio::spawn(async move {

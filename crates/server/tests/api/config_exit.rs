@@ -7,7 +7,7 @@ use std::time::Duration;
 use fake_wechat::{FakeWechatConfig, Fault};
 use sqlx::PgPool;
 
-use crate::helpers::binary::{empty_dir, env_with, run_with, BINARY};
+use crate::helpers::binary::{database_url_of, empty_dir, env_with, run_with, BINARY};
 use crate::helpers::config::{APPID, WECHAT_SECRET};
 use crate::helpers::reply::assert_error;
 
@@ -60,6 +60,7 @@ async fn sigterm_lets_the_in_flight_login_finish_then_exits_cleanly(db: PgPool) 
     let mut env = env_with("DATABASE_URL", Some(&database_url_of(&db)));
     env.extend([
         ("LISTEN_ADDR", "127.0.0.1:0".into()),
+        ("METRICS_ADDR", "off".into()),
         ("WECHAT_API_BASE", fake.base_url()),
         ("WECHAT_TIMEOUT_MS", "1000".into()),
         ("RUST_LOG", "warn".into()),
@@ -111,12 +112,4 @@ async fn sigterm_lets_the_in_flight_login_finish_then_exits_cleanly(db: PgPool) 
         .unwrap()
         .unwrap();
     assert!(status.success(), "exited with {status}");
-}
-
-/// A URL for the per-test database, built from the URL the test run was given.
-fn database_url_of(db: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests");
-    let mut url = reqwest::Url::parse(&base).unwrap();
-    url.set_path(db.connect_options().get_database().unwrap());
-    url.to_string()
 }

@@ -19,11 +19,13 @@ mod router_uploads;
 mod router_validation;
 
 // The HTTP tier.
+mod binary_observability;
 mod cache_control;
 mod config_exit;
 mod connections;
 mod env_file;
 mod errors;
+mod grafana;
 mod hardening;
 mod health;
 mod introspect;
@@ -39,6 +41,7 @@ mod profile;
 mod pruning;
 mod rate_limits;
 mod refresh;
+mod request_logs;
 mod secrets;
 mod unionid;
 mod verify;

@@ -1,7 +1,10 @@
 //! The `wxlogin-server` binary itself, run as a deployment would run it.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+
+use sqlx::PgPool;
 
 use super::config::required_env;
 
@@ -40,4 +43,78 @@ pub fn env_with(variable: &'static str, value: Option<&str>) -> Vec<(&'static st
     env.retain(|(name, _)| *name != variable);
     env.extend(value.map(|value| (variable, value.to_owned())));
     env
+}
+
+/// A URL for the per-test database, built from the URL the test run was given.
+pub fn database_url_of(db: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests");
+    let mut url = reqwest::Url::parse(&base).unwrap();
+    url.set_path(db.connect_options().get_database().unwrap());
+    url.to_string()
+}
+
+/// The binary, serving on loopback ports of its own choosing, its stderr kept in a file.
+pub struct RunningServer {
+    child: Child,
+    pub base_url: String,
+    pub metrics_url: String,
+    stderr: PathBuf,
+}
+
+impl RunningServer {
+    /// Starts the binary on `db` with [`required_env`] and `env` on top, serving its API and its
+    /// metrics on ports it picks; returns once it has said where both are.
+    pub fn start(db: &PgPool, env: &[(&'static str, String)]) -> Self {
+        let dir = empty_dir();
+        let stderr = dir.join("stderr.log");
+        let mut all = required_env();
+        all.extend([
+            ("DATABASE_URL", database_url_of(db)),
+            ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+            ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
+        ]);
+        all.extend(env.iter().cloned());
+        let mut child = Command::new(BINARY)
+            .env_clear()
+            .envs(all.iter().map(|(k, v)| (k, v)))
+            .current_dir(&dir)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("run the server binary");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut url_after = |prefix: &str| {
+            let line = stdout
+                .next()
+                .unwrap_or_else(|| panic!("the server exited: {}", read(&stderr)))
+                .unwrap();
+            line.strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("unexpected line {line:?}"))
+                .to_owned()
+        };
+        let base_url = url_after("wxlogin-server listening on ");
+        let metrics_url = url_after("wxlogin-server metrics at ");
+        Self {
+            child,
+            base_url,
+            metrics_url,
+            stderr,
+        }
+    }
+
+    /// Everything the server has logged so far.
+    pub fn stderr(&self) -> String {
+        read(&self.stderr)
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
 }
