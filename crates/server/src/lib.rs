@@ -144,10 +144,12 @@ pub async fn serve(
 
 /// Serves `GET /metrics`, `state`'s metrics in Prometheus's text format, on `listener`: a
 /// listener of its own (`METRICS_ADDR`), so that the public port never exposes them. Anything
-/// else there answers 404.
+/// else there answers 404. The connection `limits` hold as on the public port; it serves for as
+/// long as the runtime runs.
 pub fn serve_metrics(
     listener: TcpListener,
     state: &AppState,
+    limits: ConnectionLimits,
 ) -> impl Future<Output = std::io::Result<()>> + Send + 'static {
     let registry = state.metrics.clone();
     let exposition = Router::new().route(
@@ -159,7 +161,7 @@ pub fn serve_metrics(
             )
         }),
     );
-    async move { axum::serve(listener, exposition).await }
+    connections::serve(listener, exposition, limits, std::future::pending())
 }
 
 /// Deletes ended sessions and spent refresh tokens every `PRUNE_INTERVAL`, in the background,

@@ -105,7 +105,7 @@ async fn run() -> Result<(), String> {
             "wxlogin-server metrics at http://{addr}/metrics"
         );
         // Ends with the process: a scrape cut short by shutdown loses nothing.
-        let metrics = serve_metrics(metrics_listener, &state);
+        let metrics = serve_metrics(metrics_listener, &state, config.connections);
         tokio::spawn(async move {
             if let Err(err) = metrics.await {
                 tracing::error!(error = %err, "the metrics listener failed");

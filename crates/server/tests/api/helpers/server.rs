@@ -282,7 +282,11 @@ async fn start_server(
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let metrics_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let metrics_url = format!("http://{}/metrics", metrics_listener.local_addr().unwrap());
-    tokio::spawn(wxlogin_server::serve_metrics(metrics_listener, &state));
+    tokio::spawn(wxlogin_server::serve_metrics(
+        metrics_listener,
+        &state,
+        config.connections,
+    ));
     tokio::spawn(wxlogin_server::serve(
         listener,
         state,
