@@ -6,6 +6,7 @@
 //! Every line a request causes carries its span: method, route template, request id and user.
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
 
@@ -35,6 +36,11 @@ pub fn init(format: Option<LogFormat>) {
             .with_span_list(false)
             .init(),
     }
+}
+
+/// A latency as log lines give it: milliseconds, to the microsecond.
+pub(crate) fn millis(took: Duration) -> f64 {
+    took.as_micros() as f64 / 1000.0
 }
 
 fn default_format(terminal: bool) -> LogFormat {

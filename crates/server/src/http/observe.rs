@@ -135,7 +135,7 @@ impl Seen {
 /// The one line per request. The span it is logged in names the method, route, request id and
 /// user.
 fn log_line(route: &str, status: u16, took: Duration) {
-    let latency_ms = took.as_secs_f64() * 1000.0;
+    let latency_ms = crate::telemetry::millis(took);
     if health::PROBE_ROUTES.contains(&route) {
         tracing::debug!(status, latency_ms, "answered");
     } else {

@@ -47,7 +47,7 @@ pub(super) fn record<T>(
     took: Option<Duration>,
 ) {
     let result = result_of(outcome);
-    let latency_ms = took.map_or(0.0, |took| took.as_secs_f64() * 1000.0);
+    let latency_ms = took.map_or(0.0, crate::telemetry::millis);
     tracing::info!(api = api.name(), %result, latency_ms, "WeChat call");
     metrics.wechat_call(api.name(), result, took);
 }

@@ -147,3 +147,17 @@ async fn the_public_port_does_not_serve_metrics(db: PgPool) {
         404
     );
 }
+
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn a_login_refused_before_its_handler_runs_is_counted_by_its_code(db: PgPool) {
+    let app = TestApp::spawn_with_env(db, vec![("RATE_LIMIT_LOGIN", "1/60".into())]).await;
+    let first = app.login("not a code!").await;
+    assert_eq!(first.status(), 400);
+    assert_eq!(app.login("any-code").await.status(), 429);
+
+    let scrape = app.scrape().await;
+    assert_eq!(scrape.value(LOGINS, &[("outcome", "invalid_request")]), 1.0);
+    assert_eq!(scrape.value(LOGINS, &[("outcome", "rate_limited")]), 1.0);
+    assert_eq!(scrape.value(LOGINS, &[("outcome", "ok")]), 0.0);
+    assert!(scrape.series(WECHAT_CALLS).is_empty(), "{}", scrape.text);
+}
