@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::MatchedPath;
-use axum::http::{Method, Request, Response};
+use axum::http::{Request, Response};
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
@@ -63,7 +63,6 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let seen = Seen {
             started: Instant::now(),
-            is_post: request.method() == Method::POST,
             method: HttpMethod::of(request.method()),
             route: Route::new(request.extensions().get::<MatchedPath>()),
             metrics: self.metrics.clone(),
@@ -78,7 +77,6 @@ where
 /// What is known of a request before it is answered.
 struct Seen {
     started: Instant,
-    is_post: bool,
     method: HttpMethod,
     route: Route,
     metrics: Metrics,
@@ -116,7 +114,7 @@ impl Seen {
         log_line(route, status.as_u16(), took);
         self.metrics
             .http_request(self.method, &self.route, status.as_u16(), took);
-        if self.is_post {
+        if self.method == HttpMethod::Post {
             // What the client got: `ok`, or the code of the error it was answered.
             let outcome = match response.extensions().get::<ErrorCode>() {
                 _ if status.is_success() => "ok",
