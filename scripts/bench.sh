@@ -88,7 +88,7 @@ node -e 'process.stdout.write(require("crypto").generateKeyPairSync("ed25519").p
 declare -A server_pid
 start_server() { # name, port, binary, extra env...
   local name="$1" port="$2" binary="$3"; shift 3
-  env DATABASE_URL="$bench_db_url" LISTEN_ADDR="127.0.0.1:$port" \
+  env DATABASE_URL="$bench_db_url" LISTEN_ADDR="127.0.0.1:$port" METRICS_ADDR=127.0.0.1:0 \
     WECHAT_APPID="$APPID" WECHAT_SECRET="$SECRET" WECHAT_API_BASE="http://127.0.0.1:$PORT_BASE" \
     JWT_SECRET=bench-only-signing-key-0123456789abcdef RUST_LOG=warn \
     SESSION_KEY_SECRET=bench-only-sealing-key-0123456789abcdef \

@@ -111,6 +111,7 @@ async function startStack({ appid = 'wxlivestackappid0', serverEnv = {}, wechatE
       RUST_LOG: 'warn',
       DATABASE_URL: db.url,
       LISTEN_ADDR: `127.0.0.1:${serverPort}`,
+      METRICS_ADDR: '127.0.0.1:0',
       WECHAT_APPID: appid,
       WECHAT_SECRET: secret,
       WECHAT_API_BASE: `http://127.0.0.1:${wechatPort}`,

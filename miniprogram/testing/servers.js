@@ -85,6 +85,7 @@ async function startServers({ accessTokenTtl = 3600 } = {}) {
     const server = start('wxlogin-server', {
       DATABASE_URL: database.url,
       LISTEN_ADDR: '127.0.0.1:0',
+      METRICS_ADDR: '127.0.0.1:0',
       WECHAT_APPID: APPID,
       WECHAT_SECRET: SECRET,
       WECHAT_API_BASE: wechatBase,

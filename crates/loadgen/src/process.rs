@@ -129,6 +129,8 @@ pub async fn server(
     let mut env = vec![
         ("DATABASE_URL", database_url.to_owned()),
         ("LISTEN_ADDR", "127.0.0.1:0".into()),
+        // Several servers run at once: each serves its metrics on a port of its own.
+        ("METRICS_ADDR", "127.0.0.1:0".into()),
         ("WECHAT_APPID", APPID.into()),
         ("WECHAT_SECRET", SECRET.into()),
         ("WECHAT_API_BASE", wechat.base_url.clone()),

@@ -12,6 +12,7 @@ mod compliance;
 mod connections;
 mod database;
 mod limits;
+mod observability;
 mod qr_login;
 mod secrets;
 mod verifiers;
@@ -20,6 +21,7 @@ pub use compliance::{push_aes_key_bytes, ComplianceConfig, FailurePolicy, PushCo
 pub use connections::ConnectionLimits;
 pub use database::Pooler;
 pub use limits::{RateLimit, TrustedProxies};
+pub use observability::LogFormat;
 pub use qr_login::{EnvVersion, QrLoginConfig};
 pub use verifiers::IntrospectionClient;
 
@@ -68,6 +70,10 @@ pub struct Config {
     pub qr_login: QrLoginConfig,
     /// Web origins allowed to call the endpoints a browser uses; none when empty.
     pub cors_allowed_origins: Vec<String>,
+    /// Where `GET /metrics` is served; `None` serves no metrics.
+    pub metrics_addr: Option<SocketAddr>,
+    /// `None`: pretty on a terminal, JSON otherwise.
+    pub log_format: Option<LogFormat>,
 }
 
 /// How access tokens are signed.
@@ -254,6 +260,8 @@ impl Config {
                 )?,
             },
             cors_allowed_origins: qr_login::cors_allowed_origins(vars.get("CORS_ALLOWED_ORIGINS"))?,
+            metrics_addr: observability::metrics_addr(vars.get("METRICS_ADDR"))?,
+            log_format: observability::log_format(vars.get("LOG_FORMAT"))?,
         })
     }
 }

@@ -398,6 +398,11 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// The code of an error answer, kept on the response for the layer that counts answers by what
+/// the client got (`http/observe.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let Self::Internal(cause) = &self {
@@ -405,6 +410,7 @@ impl IntoResponse for ApiError {
         }
         let body = Json(json!({ "error": { "code": self.code(), "message": self.to_string() } }));
         let mut response = (self.status(), body).into_response();
+        response.extensions_mut().insert(ErrorCode(self.code()));
         let headers = response.headers_mut();
         match &self {
             Self::InvalidToken | Self::InvalidRefreshToken | Self::TokenReused => {

@@ -10,6 +10,7 @@ mod error;
 mod http;
 mod introspection_clients;
 mod keys;
+mod metrics;
 mod sealing;
 mod services;
 mod signed_claims;
@@ -23,6 +24,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::routing::get;
 use axum::Router;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
@@ -32,6 +34,7 @@ use config::{Config, ConnectionLimits};
 use db::Db;
 use introspection_clients::IntrospectionClients;
 use keys::SigningKeys;
+use metrics::Metrics;
 use services::access_token::PlatformTokens;
 use services::avatar_reads::AvatarReads;
 use services::content_checks::ContentChecks;
@@ -60,9 +63,10 @@ pub fn app(state: AppState) -> Router {
 
 /// Builds the shared services from configuration and a database pool.
 pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Error> {
+    let metrics = Metrics::new(db.clone());
     let db = Db::new(db, config.database_pooler);
     let session_cache = SessionCache::new(config.session_cache_ttl, Arc::new(Instant::now));
-    let wechat = WechatClient::new(config.wechat.clone())?;
+    let wechat = WechatClient::new(config.wechat.clone(), metrics.clone())?;
     let tokens = Arc::new(
         AccessTokens::new(
             SigningKeys::from_config(&config.signing),
@@ -114,6 +118,7 @@ pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Err
         content_checks: ContentChecks::new(&config.compliance),
         signup_risk: SignupRisk::new(config.compliance.risk),
         push: config.compliance.push.clone(),
+        metrics,
         db,
     }))
 }
@@ -163,6 +168,28 @@ pub async fn serve(
         streams.qr_login.close_streams();
     };
     connections::serve(listener, app(state), limits, shutdown).await
+}
+
+/// Serves `GET /metrics`, `state`'s metrics in Prometheus's text format, on `listener`: a
+/// listener of its own (`METRICS_ADDR`), so that the public port never exposes them. Anything
+/// else there answers 404. The connection `limits` hold as on the public port; it serves for as
+/// long as the runtime runs.
+pub fn serve_metrics(
+    listener: TcpListener,
+    state: &AppState,
+    limits: ConnectionLimits,
+) -> impl Future<Output = std::io::Result<()>> + Send + 'static {
+    let registry = state.metrics.clone();
+    let exposition = Router::new().route(
+        "/metrics",
+        get(move || async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+                registry.render(),
+            )
+        }),
+    );
+    connections::serve(listener, exposition, limits, std::future::pending())
 }
 
 /// Deletes ended sessions, spent refresh tokens and expired tickets every `PRUNE_INTERVAL`, in the background,

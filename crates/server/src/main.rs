@@ -1,5 +1,6 @@
 //! `wxlogin-server`: read configuration, connect, migrate, serve until SIGTERM or Ctrl-C.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -7,13 +8,13 @@ use sqlx::Connection;
 use tokio::net::TcpListener;
 use wxlogin_server::config::Config;
 use wxlogin_server::{
-    build_state, connect_options, db, pool_options, serve, spawn_pruning, telemetry, MIGRATOR,
+    build_state, connect_options, db, pool_options, serve, serve_metrics, spawn_pruning, telemetry,
+    MIGRATOR,
 };
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let loaded = load_env_file();
-    telemetry::init();
     let result = match loaded {
         Ok(()) => run().await,
         Err(message) => Err(message),
@@ -64,6 +65,7 @@ fn env_file_problem(err: &dotenvy::Error) -> String {
 
 async fn run() -> Result<(), String> {
     let config = Config::from_env().map_err(|err| format!("configuration error: {err}"))?;
+    telemetry::init(config.log_format);
     if cfg!(feature = "bench-skip-session-check") && !config.listen_addr.ip().is_loopback() {
         return Err("this build skips session checks for benchmarking and only listens on loopback; LISTEN_ADDR must be a loopback address".into());
     }
@@ -83,8 +85,34 @@ async fn run() -> Result<(), String> {
     let listener = TcpListener::bind(config.listen_addr)
         .await
         .map_err(|err| format!("cannot bind LISTEN_ADDR={}: {err}", config.listen_addr))?;
+    let metrics_listener = match config.metrics_addr {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|err| format!("cannot bind METRICS_ADDR={addr}: {err}"))?,
+        ),
+        None => None,
+    };
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
+    // The first line says where the API is: scripts and tests wait for it.
     println!("wxlogin-server listening on http://{addr}");
+    if let Some(metrics_listener) = metrics_listener {
+        let addr = metrics_listener
+            .local_addr()
+            .map_err(|err| err.to_string())?;
+        // Whoever started us may have stopped reading after the first line.
+        let _ = writeln!(
+            std::io::stdout(),
+            "wxlogin-server metrics at http://{addr}/metrics"
+        );
+        // Ends with the process: a scrape cut short by shutdown loses nothing.
+        let metrics = serve_metrics(metrics_listener, &state, config.connections);
+        tokio::spawn(async move {
+            if let Err(err) = metrics.await {
+                tracing::error!(error = %err, "the metrics listener failed");
+            }
+        });
+    }
     serve(listener, state, config.connections, shutdown_signal())
         .await
         .map_err(|err| format!("server error: {err}"))?;

@@ -8,6 +8,7 @@ use crate::config::PushConfig;
 use crate::db::Db;
 use crate::http::RateLimits;
 use crate::introspection_clients::IntrospectionClients;
+use crate::metrics::Metrics;
 use crate::services::access_token::PlatformTokens;
 use crate::services::avatar_reads::AvatarReads;
 use crate::services::content_checks::ContentChecks;
@@ -57,6 +58,8 @@ pub struct Services {
     pub qr_login: QrLogin,
     /// Web origins allowed to call the endpoints a browser uses (`CORS_ALLOWED_ORIGINS`).
     pub cors_allowed_origins: Vec<String>,
+    /// This instance's Prometheus metrics, served on `METRICS_ADDR`.
+    pub metrics: Metrics,
 }
 
 impl AppState {

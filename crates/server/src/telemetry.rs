@@ -1,25 +1,54 @@
 //! Logging set-up.
 //!
 //! Nothing secret is ever passed to a log macro in this crate; this module only decides where
-//! lines go and how much is kept (`RUST_LOG`, default `info`).
+//! lines go, how much is kept (`RUST_LOG`, default `info`) and how they are written
+//! (`LOG_FORMAT`): text for a person at a terminal, one JSON object per line for anything else.
+//! Every line a request causes carries its span: method, route template, request id and user.
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
 
 /// Postgres's NOTICE messages, which sqlx logs at info level. The only ones this server causes
 /// are the migrator's "relation \"_sqlx_migrations\" already exists, skipping" at every start.
 const NOTICE_TARGET: &str = "sqlx::postgres::notice";
 
-pub fn init() {
+/// Logs to stderr in `format`, or, when none is given, as text on a terminal and JSON otherwise.
+pub fn init(format: Option<LogFormat>) {
     let spec = filter_spec(std::env::var("RUST_LOG").ok().as_deref());
     let filter = EnvFilter::try_new(spec).unwrap_or_else(|_| EnvFilter::new(filter_spec(None)));
-    tracing_subscriber::fmt()
+    let terminal = std::io::stderr().is_terminal();
+    let lines = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    match format.unwrap_or(default_format(terminal)) {
         // Colour codes are for a person at a terminal; in a file or a log collector they are noise.
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        LogFormat::Pretty => lines.with_ansi(terminal).init(),
+        LogFormat::Json => lines
+            .json()
+            .with_ansi(false)
+            // The request's span (method, route, request id, user) on every line, without the
+            // list of enclosing spans that would repeat it.
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
+/// A latency as log lines give it: milliseconds, to the microsecond.
+pub(crate) fn millis(took: Duration) -> f64 {
+    took.as_micros() as f64 / 1000.0
+}
+
+fn default_format(terminal: bool) -> LogFormat {
+    if terminal {
+        LogFormat::Pretty
+    } else {
+        LogFormat::Json
+    }
 }
 
 /// The filter for a `RUST_LOG` value: as given, or `info`, with Postgres notices held to warnings

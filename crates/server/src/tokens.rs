@@ -63,6 +63,28 @@ pub enum TokenError {
     CriticalExtensions,
 }
 
+impl TokenError {
+    /// Why, in the words of the `reason` label of `wxlogin_token_rejections_total`.
+    pub fn reason(&self) -> &'static str {
+        use jsonwebtoken::errors::ErrorKind;
+
+        match self {
+            Self::Rejected(err) => match err.kind() {
+                ErrorKind::InvalidSignature => "bad_signature",
+                ErrorKind::ExpiredSignature => "expired",
+                ErrorKind::ImmatureSignature => "not_yet_valid",
+                ErrorKind::InvalidIssuer => "wrong_issuer",
+                ErrorKind::InvalidAudience => "wrong_audience",
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => "wrong_algorithm",
+                _ => "malformed",
+            },
+            Self::UnknownKey => "unknown_key",
+            Self::Expired => "expired",
+            Self::BadIds | Self::CriticalExtensions => "malformed",
+        }
+    }
+}
+
 impl AccessTokens {
     pub fn new(keys: SigningKeys, ttl: Duration) -> Self {
         let mut validation = Validation::new(keys.algorithm);

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::services::session_keys::HeldKey;
 use crate::state::AppState;
+use crate::tokens::VerifiedToken;
 
 /// A JSON body. The content type is not checked: WeChat's `wx.request` and many HTTP clients
 /// label JSON loosely, and the body's syntax is what matters.
@@ -63,24 +64,48 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer_token(parts).ok_or(ApiError::InvalidToken)?;
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let subject = state.tokens.verify(token, now).map_err(|err| {
-            tracing::debug!(error = %err, "bearer token refused");
-            ApiError::InvalidToken
-        })?;
-        if !state
-            .sessions
-            .is_live(subject.session_id, subject.user_id)
-            .await?
-        {
+        let Some(token) = bearer_token(parts) else {
+            state.metrics.token_rejected("missing");
             return Err(ApiError::InvalidToken);
-        }
+        };
+        let subject = live_token(state, token)
+            .await?
+            .ok_or(ApiError::InvalidToken)?
+            .subject;
         super::record_user(subject.user_id);
         Ok(Self {
             user_id: subject.user_id,
             session_id: subject.session_id,
         })
+    }
+}
+
+/// The token, when it passes every check (key, algorithm, signature, issuer, audience, expiry)
+/// and its session is live: the one place an access token is judged, for a bearer token and for
+/// introspection alike, so also the one that counts refusals by reason.
+pub(super) async fn live_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<VerifiedToken>, ApiError> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let verified = match state.tokens.verify_claims(token, now) {
+        Ok(verified) => verified,
+        Err(err) => {
+            tracing::debug!(error = %err, "access token refused");
+            state.metrics.token_rejected(err.reason());
+            return Ok(None);
+        }
+    };
+    let subject = verified.subject;
+    if state
+        .sessions
+        .is_live(subject.session_id, subject.user_id)
+        .await?
+    {
+        Ok(Some(verified))
+    } else {
+        state.metrics.token_rejected("revoked");
+        Ok(None)
     }
 }
 

@@ -13,10 +13,14 @@ use crate::state::AppState;
 /// A readiness probe must answer quickly even when the database hangs.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Polled every few seconds by orchestrators: their requests are logged at debug only.
+pub const PROBE_ROUTES: [&str; 2] = ["/healthz", "/readyz"];
+
 pub fn router() -> Router<AppState> {
+    let [live, ready] = PROBE_ROUTES;
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route(live, get(healthz))
+        .route(ready, get(readyz))
 }
 
 /// The process is up and serving; says nothing about its dependencies.

@@ -11,26 +11,31 @@ mod jwks;
 mod login_page;
 mod me;
 mod no_store;
+mod observe;
 #[cfg(test)]
 mod panics;
 mod qr_login;
 mod rate_limit;
+mod request_id;
 mod user_view;
 mod wechat;
 mod wechat_events;
 
 use std::any::Any;
 
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::HeaderName;
 use axum::response::IntoResponse;
 use axum::Router;
+use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::state::AppState;
 
 pub use extract::{ApiJson, AuthUser};
@@ -52,7 +57,8 @@ pub fn router(state: AppState) -> Router {
         .merge(login_page::router())
         .merge(jwks::router())
         .merge(qr_login::router());
-    let routes = with_layers(routes);
+    let metrics = state.metrics.clone();
+    let routes = with_layers(routes, metrics);
     if state.cors_allowed_origins.is_empty() {
         return routes.with_state(state);
     }
@@ -63,7 +69,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The fallbacks and the layers every request goes through, around `routes`.
-fn with_layers(routes: Router<AppState>) -> Router<AppState> {
+fn with_layers(routes: Router<AppState>, metrics: Metrics) -> Router<AppState> {
     routes
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -77,15 +83,19 @@ fn with_layers(routes: Router<AppState>) -> Router<AppState> {
             ApiError::internal(format!("handler panicked: {message}")).into_response()
         }))
         .layer(axum::middleware::map_response(no_store::unless_declared))
+        .layer(observe::ObserveLayer::new(metrics))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
+                // `observe` logs the one line per answer.
+                .on_response(())
                 // `ApiError` logs each failure once, with its cause, at the level it deserves;
                 // a second line per 5xx would double every log line of an outage.
                 .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(MapRequestLayer::new(request_id::drop_ill_formed::<Body>))
 }
 
 /// Names the user a request is for on its span, so that every line it logs says whom it was

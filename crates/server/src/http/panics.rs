@@ -68,7 +68,8 @@ async fn a_panicking_handler_answers_500_internal_and_is_logged_once() {
                 .unwrap_or_else(|| panic!("the fuse was lit"))
         }),
     );
-    let app = with_layers(routes).with_state(state);
+    let metrics = state.metrics.clone();
+    let app = with_layers(routes, metrics).with_state(state);
 
     let response = app
         .oneshot(Request::get("/boom").body(Body::empty()).unwrap())

@@ -6,11 +6,12 @@
 //! [`WechatError::Saturated`], which the client sees as 503 `upstream_busy` with `Retry-After`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::Semaphore;
 
+use super::calls::{self, WechatApi};
 use super::response::{read_answer, read_png_answer};
 use super::{WechatClient, WechatError};
 
@@ -29,30 +30,41 @@ impl Slots {
 }
 
 impl WechatClient {
-    /// Sends `request` in a slot of its own and reads the answer (see [`read_answer`]). A retry
-    /// takes a slot anew, so a backoff holds none.
+    /// Sends `request`, a call to `api`, in a slot of its own and reads the answer (see
+    /// [`read_answer`]); every call, sent or not, is recorded (see [`calls`]). A retry takes a
+    /// slot anew, so a backoff holds none.
     pub(super) async fn answer<T: DeserializeOwned>(
         &self,
+        api: WechatApi,
         request: reqwest::RequestBuilder,
     ) -> Result<T, WechatError> {
-        let _slot = self.slot().await?;
-        read_answer(request).await
+        self.in_slot(api, read_answer(request)).await
     }
 
     /// [`Self::answer`] for a call answered with a PNG image (see [`read_png_answer`]).
     pub(super) async fn png_answer(
         &self,
+        api: WechatApi,
         request: reqwest::RequestBuilder,
     ) -> Result<Vec<u8>, WechatError> {
-        let _slot = self.slot().await?;
-        read_png_answer(request).await
+        self.in_slot(api, read_png_answer(request)).await
     }
 
-    /// A free slot, waiting at most [`SLOT_WAIT`] for one.
-    async fn slot(&self) -> Result<SemaphorePermit<'_>, WechatError> {
-        Ok(tokio::time::timeout(SLOT_WAIT, self.slots.0.acquire())
-            .await
-            .map_err(|_| WechatError::Saturated)?
-            .expect("the semaphore is never closed"))
+    /// Runs `call` in a free slot, waiting at most [`SLOT_WAIT`] for one, and records it.
+    async fn in_slot<T>(
+        &self,
+        api: WechatApi,
+        call: impl std::future::Future<Output = Result<T, WechatError>>,
+    ) -> Result<T, WechatError> {
+        let Ok(slot) = tokio::time::timeout(SLOT_WAIT, self.slots.0.acquire()).await else {
+            let saturated = Err(WechatError::Saturated);
+            calls::record::<T>(&self.metrics, api, &saturated, None);
+            return saturated;
+        };
+        let _slot = slot.expect("the semaphore is never closed");
+        let started = Instant::now();
+        let answer = call.await;
+        calls::record(&self.metrics, api, &answer, Some(started.elapsed()));
+        answer
     }
 }

@@ -3,7 +3,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{WechatClient, WechatError, WechatSession};
+use super::{WechatApi, WechatClient, WechatError, WechatSession};
 use crate::domain::{Openid, WechatCode};
 
 /// The success fields; errors were taken care of by [`super::response::read_answer`].
@@ -26,16 +26,13 @@ impl WechatClient {
     }
 
     async fn code_to_session_once(&self, code: &WechatCode) -> Result<WechatSession, WechatError> {
-        let request = self
-            .http
-            .get(format!("{}/sns/jscode2session", self.config.api_base))
-            .query(&[
-                ("appid", self.config.appid.as_str()),
-                ("secret", self.config.secret.expose_secret()),
-                ("js_code", code.as_str()),
-                ("grant_type", "authorization_code"),
-            ]);
-        session_from(self.answer(request).await?)
+        let request = self.http.get(self.url(WechatApi::Jscode2session)).query(&[
+            ("appid", self.config.appid.as_str()),
+            ("secret", self.config.secret.expose_secret()),
+            ("js_code", code.as_str()),
+            ("grant_type", "authorization_code"),
+        ]);
+        session_from(self.answer(WechatApi::Jscode2session, request).await?)
     }
 }
 

@@ -8,6 +8,7 @@
 //! The app secret travels in WeChat's query strings, so no URL built here may reach a log line or
 //! an error message: transport errors are stripped of their URL before they leave this module.
 
+mod calls;
 pub mod crypto;
 #[cfg(test)]
 mod fuzz;
@@ -28,7 +29,9 @@ use secrecy::SecretString;
 
 use crate::config::WechatConfig;
 use crate::domain::Openid;
+use crate::metrics::Metrics;
 
+use calls::WechatApi;
 use in_flight::Slots;
 use retry::RetryPolicy;
 use single_flight::SingleFlight;
@@ -99,10 +102,11 @@ pub struct WechatClient {
     slots: Slots,
     /// jscode2session calls in flight, by login code.
     logins: Arc<SingleFlight<Result<WechatSession, WechatError>>>,
+    metrics: Metrics,
 }
 
 impl WechatClient {
-    pub fn new(config: WechatConfig) -> Result<Self, reqwest::Error> {
+    pub fn new(config: WechatConfig, metrics: Metrics) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(3)))
@@ -117,7 +121,13 @@ impl WechatClient {
             slots: Slots::new(config.max_in_flight),
             logins: Arc::new(SingleFlight::new()),
             config,
+            metrics,
         })
+    }
+
+    /// The URL of `api` at the configured base.
+    fn url(&self, api: WechatApi) -> String {
+        format!("{}{}", self.config.api_base, api.path())
     }
 
     pub fn appid(&self) -> &str {

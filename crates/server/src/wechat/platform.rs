@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
 
-use super::{WechatClient, WechatError};
+use super::{WechatApi, WechatClient, WechatError};
 use crate::domain::{Openid, PhoneNumber, WechatCode};
 
 /// WeChat's answer for a checksession or reset signed with a key it no longer accepts.
@@ -61,9 +61,9 @@ impl WechatClient {
             .run(|| async {
                 let request = self
                     .http
-                    .post(format!("{}/cgi-bin/stable_token", self.config.api_base))
+                    .post(self.url(WechatApi::StableToken))
                     .body(body.to_string());
-                self.answer(request).await
+                self.answer(WechatApi::StableToken, request).await
             })
             .await?;
         stable_token_from(answer)
@@ -85,13 +85,10 @@ impl WechatClient {
             .run(|| async {
                 let request = self
                     .http
-                    .post(format!(
-                        "{}/wxa/business/getuserphonenumber",
-                        self.config.api_base
-                    ))
+                    .post(self.url(WechatApi::GetUserPhoneNumber))
                     .query(&[("access_token", token.expose_secret())])
                     .body(body.clone());
-                self.answer(request).await
+                self.answer(WechatApi::GetUserPhoneNumber, request).await
             })
             .await?;
         phone_from(answer)
@@ -107,7 +104,7 @@ impl WechatClient {
         let signature = session_signature(session_key);
         let result: Result<serde_json::Value, _> = self
             .retry
-            .run(|| self.signed_get("/wxa/checksession", token, openid, &signature))
+            .run(|| self.signed_get(WechatApi::CheckSession, token, openid, &signature))
             .await;
         session_valid(result)
     }
@@ -125,28 +122,25 @@ impl WechatClient {
         // Not retried: a reset that WeChat performed but whose answer was lost would be repeated
         // with a key that no longer works.
         reset_key_from(
-            self.signed_get("/wxa/resetusersessionkey", token, openid, &signature)
+            self.signed_get(WechatApi::ResetUserSessionKey, token, openid, &signature)
                 .await,
         )
     }
 
     async fn signed_get<T: DeserializeOwned>(
         &self,
-        path: &str,
+        api: WechatApi,
         token: &SecretString,
         openid: &Openid,
         signature: &str,
     ) -> Result<T, WechatError> {
-        let request = self
-            .http
-            .get(format!("{}{path}", self.config.api_base))
-            .query(&[
-                ("access_token", token.expose_secret()),
-                ("openid", openid.as_str()),
-                ("signature", signature),
-                ("sig_method", "hmac_sha256"),
-            ]);
-        self.answer(request).await
+        let request = self.http.get(self.url(api)).query(&[
+            ("access_token", token.expose_secret()),
+            ("openid", openid.as_str()),
+            ("signature", signature),
+            ("sig_method", "hmac_sha256"),
+        ]);
+        self.answer(api, request).await
     }
 }
 

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::calls::WechatApi;
 use super::{WechatClient, WechatError};
 use crate::domain::Openid;
 
@@ -77,7 +78,7 @@ impl WechatClient {
             "content": content,
         });
         let answer: TextAnswer = self
-            .post_with_token("/wxa/msg_sec_check", token, &body)
+            .post_with_token(WechatApi::MsgSecCheck, token, &body)
             .await?;
         match (answer.result, answer.trace_id) {
             (Some(verdict), Some(trace_id)) => Ok(TextCheck { verdict, trace_id }),
@@ -103,7 +104,7 @@ impl WechatClient {
             "scene": SCENE_PROFILE,
         });
         let answer: MediaAnswer = self
-            .post_with_token("/wxa/media_check_async", token, &body)
+            .post_with_token(WechatApi::MediaCheckAsync, token, &body)
             .await?;
         answer.trace_id.filter(|id| !id.is_empty()).ok_or_else(|| {
             WechatError::Malformed("media_check_async success without trace_id".into())
@@ -125,7 +126,7 @@ impl WechatClient {
             "client_ip": client_ip.to_canonical().to_string(),
         });
         let answer: RiskAnswer = self
-            .post_with_token("/wxa/getuserriskrank", token, &body)
+            .post_with_token(WechatApi::GetUserRiskRank, token, &body)
             .await?;
         answer
             .risk_rank
@@ -137,7 +138,7 @@ impl WechatClient {
     /// here may be repeated without harm.
     async fn post_with_token<T: DeserializeOwned>(
         &self,
-        path: &str,
+        api: WechatApi,
         token: &SecretString,
         body: &Value,
     ) -> Result<T, WechatError> {
@@ -146,10 +147,10 @@ impl WechatClient {
             .run(|| async {
                 let request = self
                     .http
-                    .post(format!("{}{path}", self.config.api_base))
+                    .post(self.url(api))
                     .query(&[("access_token", token.expose_secret())])
                     .body(body.clone());
-                self.answer(request).await
+                self.answer(api, request).await
             })
             .await
     }

@@ -4,6 +4,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
+use super::calls::WechatApi;
 use super::{WechatClient, WechatError};
 
 /// WeChat's answer for a page the chosen version of the mini program does not have.
@@ -45,10 +46,10 @@ impl WechatClient {
             .run(|| async {
                 let request = self
                     .http
-                    .post(format!("{}/wxa/getwxacodeunlimit", self.config.api_base))
+                    .post(self.url(WechatApi::GetWxacodeUnlimit))
                     .query(&[("access_token", token.expose_secret())])
                     .body(body.clone());
-                self.png_answer(request).await
+                self.png_answer(WechatApi::GetWxacodeUnlimit, request).await
             })
             .await
     }

@@ -84,6 +84,7 @@ async fn sigterm_lets_the_in_flight_login_finish_then_exits_cleanly(db: PgPool) 
     let mut env = env_with("DATABASE_URL", Some(&database_url_of(&db)));
     env.extend([
         ("LISTEN_ADDR", "127.0.0.1:0".into()),
+        ("METRICS_ADDR", "off".into()),
         ("WECHAT_API_BASE", fake.base_url()),
         ("WECHAT_TIMEOUT_MS", "1000".into()),
         ("RUST_LOG", "warn".into()),

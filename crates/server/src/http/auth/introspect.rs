@@ -20,9 +20,9 @@ use axum::{Form, Json, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 use crate::error::ApiError;
+use crate::http::extract::live_token;
 use crate::signed_claims::SignedClaims;
 use crate::state::AppState;
 
@@ -53,21 +53,9 @@ async fn introspect(
     form: Result<Form<IntrospectionRequest>, FormRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Form(request) = form?;
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    let claims = match state.tokens.verify_claims(&request.token, now) {
-        Ok(verified) => {
-            let subject = verified.subject;
-            let live = state
-                .sessions
-                .is_live(subject.session_id, subject.user_id)
-                .await?;
-            live.then_some(verified.claims)
-        }
-        Err(err) => {
-            tracing::debug!(error = %err, "introspected token refused");
-            None
-        }
-    };
+    let claims = live_token(&state, &request.token)
+        .await?
+        .map(|verified| verified.claims);
     let answer = Introspection {
         active: claims.is_some(),
         token_type: claims.as_ref().map(|_| "Bearer"),

@@ -12,6 +12,7 @@ use crate::state::AppState;
 
 /// Also recorded with a consent to the privacy policy.
 pub(super) use tokens::user_agent;
+pub use tokens::{LOGIN_ROUTE, REFRESH_ROUTE};
 
 pub fn router() -> Router<AppState> {
     Router::new()

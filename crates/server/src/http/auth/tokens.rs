@@ -23,10 +23,14 @@ use crate::tokens::{IssuedToken, TokenSubject};
 /// Enough to tell devices apart in the sessions list; longer user agents are cut.
 const MAX_USER_AGENT_CHARS: usize = 256;
 
+/// The routes whose answers are counted as logins and refreshes (`http/observe.rs`).
+pub const LOGIN_ROUTE: &str = "/api/auth/login";
+pub const REFRESH_ROUTE: &str = "/api/auth/refresh";
+
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/auth/login", post(login))
-        .route("/api/auth/refresh", post(refresh))
+        .route(LOGIN_ROUTE, post(login))
+        .route(REFRESH_ROUTE, post(refresh))
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/logout-all", post(logout_all))
 }

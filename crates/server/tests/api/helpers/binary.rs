@@ -58,6 +58,8 @@ pub fn database_url_of(db: &PgPool) -> String {
 pub fn start_listening(env: &[(&str, String)], stderr: Stdio) -> (Child, String) {
     let mut server = Command::new(BINARY)
         .env_clear()
+        // Unless `env` says otherwise: the default port would clash between tests run at once.
+        .env("METRICS_ADDR", "off")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .current_dir(empty_dir())
         .stdout(Stdio::piped())
@@ -74,4 +76,70 @@ pub fn start_listening(env: &[(&str, String)], stderr: Stdio) -> (Child, String)
         .unwrap_or_else(|| panic!("the server did not start: {banner:?}"))
         .to_owned();
     (server, base_url)
+}
+
+/// The binary, serving on loopback ports of its own choosing, its stderr kept in a file.
+pub struct RunningServer {
+    child: Child,
+    pub base_url: String,
+    pub metrics_url: String,
+    stderr: PathBuf,
+}
+
+impl RunningServer {
+    /// Starts the binary on `db` with [`required_env`] and `env` on top, serving its API and its
+    /// metrics on ports it picks; returns once it has said where both are.
+    pub fn start(db: &PgPool, env: &[(&'static str, String)]) -> Self {
+        let dir = empty_dir();
+        let stderr = dir.join("stderr.log");
+        let mut all = required_env();
+        all.extend([
+            ("DATABASE_URL", database_url_of(db)),
+            ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+            ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
+        ]);
+        all.extend(env.iter().cloned());
+        let mut child = Command::new(BINARY)
+            .env_clear()
+            .envs(all.iter().map(|(k, v)| (k, v)))
+            .current_dir(&dir)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("run the server binary");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut url_after = |prefix: &str| {
+            let line = stdout
+                .next()
+                .unwrap_or_else(|| panic!("the server exited: {}", read(&stderr)))
+                .unwrap();
+            line.strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("unexpected line {line:?}"))
+                .to_owned()
+        };
+        let base_url = url_after("wxlogin-server listening on ");
+        let metrics_url = url_after("wxlogin-server metrics at ");
+        Self {
+            child,
+            base_url,
+            metrics_url,
+            stderr,
+        }
+    }
+
+    /// Everything the server has logged so far.
+    pub fn stderr(&self) -> String {
+        read(&self.stderr)
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod fuzz;
 pub mod introspection;
 pub mod logs;
+pub mod metrics;
 pub mod qr_login;
 pub mod raw;
 pub mod reply;

@@ -18,6 +18,8 @@ pub const SELF_URL: &str = "http://wxlogin-test-self";
 
 pub struct TestApp {
     pub base_url: String,
+    /// Where this instance serves `GET /metrics`, apart from `base_url`.
+    pub metrics_url: String,
     pub fake: FakeWechat,
     pub db: PgPool,
     pub http: reqwest::Client,
@@ -47,9 +49,10 @@ impl TestApp {
     pub async fn spawn_with(db: PgPool, options: Options) -> Self {
         capture_logs();
         let fake = FakeWechat::start(options.fake).await;
-        let base_url = start_server(&db, &fake, &options.env).await;
+        let (base_url, metrics_url) = start_server(&db, &fake, &options.env).await;
         Self {
             base_url,
+            metrics_url,
             fake,
             db,
             http: reqwest::Client::new(),
@@ -70,8 +73,10 @@ impl TestApp {
 
     /// Another server instance on the same database and fake WeChat, with a cache of its own.
     pub async fn another_instance(&self, env: &[(&'static str, String)]) -> Self {
+        let (base_url, metrics_url) = start_server(&self.db, &self.fake, env).await;
         Self {
-            base_url: start_server(&self.db, &self.fake, env).await,
+            base_url,
+            metrics_url,
             fake: self.fake.clone(),
             db: self.db.clone(),
             http: reqwest::Client::new(),
@@ -268,13 +273,14 @@ impl TestApp {
     }
 }
 
-/// Serves the app on a free loopback port until the test's runtime ends; returns its base URL.
-/// [`SELF_URL`] in an override's value stands for the server's own base URL.
+/// Serves the app on a free loopback port, and its metrics on another, until the test's runtime
+/// ends; returns the app's base URL and the metrics URL. [`SELF_URL`] in an override's value
+/// stands for the server's own base URL.
 async fn start_server(
     db: &PgPool,
     fake: &FakeWechat,
     overrides: &[(&'static str, String)],
-) -> String {
+) -> (String, String) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let overrides: Vec<_> = overrides
@@ -283,11 +289,18 @@ async fn start_server(
         .collect();
     let config = test_config(&fake.base_url(), &overrides);
     let state = wxlogin_server::build_state(&config, db.clone()).expect("state");
+    let metrics_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let metrics_url = format!("http://{}/metrics", metrics_listener.local_addr().unwrap());
+    tokio::spawn(wxlogin_server::serve_metrics(
+        metrics_listener,
+        &state,
+        config.connections,
+    ));
     tokio::spawn(wxlogin_server::serve(
         listener,
         state,
         config.connections,
         std::future::pending(),
     ));
-    base_url
+    (base_url, metrics_url)
 }
