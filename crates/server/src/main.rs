@@ -65,7 +65,7 @@ fn env_file_problem(err: &dotenvy::Error) -> String {
 
 async fn run() -> Result<(), String> {
     let config = Config::from_env().map_err(|err| format!("configuration error: {err}"))?;
-    telemetry::init(config.log_format);
+    let _log_writer = telemetry::init(config.log_format);
     if cfg!(feature = "bench-skip-session-check") && !config.listen_addr.ip().is_loopback() {
         return Err("this build skips session checks for benchmarking and only listens on loopback; LISTEN_ADDR must be a loopback address".into());
     }

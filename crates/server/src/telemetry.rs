@@ -8,6 +8,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -17,13 +18,21 @@ use crate::config::LogFormat;
 const NOTICE_TARGET: &str = "sqlx::postgres::notice";
 
 /// Logs to stderr in `format`, or, when none is given, as text on a terminal and JSON otherwise.
-pub fn init(format: Option<LogFormat>) {
+///
+/// Lines are handed to a writer thread, so that a request's line (one per request) costs it no
+/// write to stderr; when that thread falls behind, requests wait rather than lines being lost.
+/// Keep the returned guard until the process ends: dropping it flushes what is left.
+#[must_use = "dropping the guard stops the log writer"]
+pub fn init(format: Option<LogFormat>) -> WorkerGuard {
     let spec = filter_spec(std::env::var("RUST_LOG").ok().as_deref());
     let filter = EnvFilter::try_new(spec).unwrap_or_else(|_| EnvFilter::new(filter_spec(None)));
     let terminal = std::io::stderr().is_terminal();
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let lines = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format.unwrap_or(default_format(terminal)) {
         // Colour codes are for a person at a terminal; in a file or a log collector they are noise.
         LogFormat::Pretty => lines.with_ansi(terminal).init(),
@@ -36,6 +45,7 @@ pub fn init(format: Option<LogFormat>) {
             .with_span_list(false)
             .init(),
     }
+    guard
 }
 
 /// A latency as log lines give it: milliseconds, to the microsecond.

@@ -127,9 +127,20 @@ impl RunningServer {
         }
     }
 
-    /// Everything the server has logged so far.
+    /// Everything the server has logged so far. The server writes its lines from a thread of
+    /// its own, a moment after the request they belong to was answered, so this waits until
+    /// the log has stopped growing.
     pub fn stderr(&self) -> String {
-        read(&self.stderr)
+        let mut logged = read(&self.stderr);
+        for _ in 0..50 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let now = read(&self.stderr);
+            if now == logged {
+                break;
+            }
+            logged = now;
+        }
+        logged
     }
 }
 
