@@ -4,11 +4,13 @@
 mod auth;
 mod avatars;
 mod client_ip;
+mod docs;
 mod extract;
 mod health;
 mod jwks;
 mod me;
 mod no_store;
+mod openapi;
 #[cfg(test)]
 mod panics;
 mod rate_limit;
@@ -28,6 +30,7 @@ use tracing::Level;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use openapi::ApiRouter;
 
 pub use extract::{ApiJson, AuthUser};
 pub use rate_limit::RateLimits;
@@ -38,14 +41,27 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
+    let (routes, api) = api_routes().split_for_parts();
+    // The document and the page that shows it, outside the document: they describe the API
+    // rather than being part of it.
+    let routes = routes.merge(docs::router(&api));
+    with_layers(routes).with_state(state)
+}
+
+/// Every route of the API, each with its documentation (see `openapi.rs`).
+fn api_routes() -> ApiRouter {
+    ApiRouter::with_openapi(openapi::base())
         .merge(health::router())
         .merge(auth::router())
         .merge(me::router())
         .merge(avatars::router())
         .merge(wechat::router())
-        .merge(jwks::router());
-    with_layers(routes).with_state(state)
+        .merge(jwks::router())
+}
+
+/// The OpenAPI document `/openapi.json` serves, as JSON.
+pub fn openapi_json() -> String {
+    docs::to_json(&api_routes().into_openapi())
 }
 
 /// The fallbacks and the layers every request goes through, around `routes`.

@@ -2,11 +2,13 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::storage::users::User;
 
-#[derive(Debug, Serialize)]
+/// The user as every route that answers one shows it.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: Uuid,
     pub openid: String,

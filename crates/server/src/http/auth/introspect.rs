@@ -15,26 +15,55 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
+use crate::http::openapi::{errors, ApiRouter};
 use crate::signed_claims::SignedClaims;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/auth/introspect", post(introspect))
+pub fn router() -> ApiRouter {
+    ApiRouter::new().routes(routes!(introspect))
 }
 
 /// The form RFC 7662 §2.1 defines. Its optional `token_type_hint` is ignored, as the RFC allows:
 /// wxlogin introspects access tokens only.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct IntrospectionRequest {
+    /// An access token.
     token: String,
+}
+
+/// [`Introspection`] as the document shows it: `SignedClaims` belongs to the token code, which
+/// knows nothing of the document.
+#[derive(ToSchema)]
+#[schema(as = Introspection)]
+#[allow(dead_code)]
+struct IntrospectionSchema {
+    /// Whether the token passes every check and its session is live. When false, nothing else
+    /// is said.
+    active: bool,
+    /// The user id.
+    sub: Option<String>,
+    /// The session id.
+    sid: Option<String>,
+    /// Issued at, in seconds since the Unix epoch.
+    iat: Option<i64>,
+    /// Expiry, in seconds since the Unix epoch.
+    exp: Option<i64>,
+    #[schema(example = "wxlogin")]
+    iss: Option<String>,
+    /// `TOKEN_AUDIENCE`, when set: one name as a string, several as an array.
+    #[schema(value_type = Option<Object>)]
+    aud: Option<String>,
+    #[schema(example = "Bearer")]
+    token_type: Option<String>,
 }
 
 /// RFC 7662 §2.2: `active`, and for an active token what it says.
@@ -47,6 +76,18 @@ struct Introspection {
     token_type: Option<&'static str>,
 }
 
+errors!(IntrospectErrors:
+    "not_found", "invalid_client", "unsupported_media_type", "invalid_request",
+    "payload_too_large", "request_timeout", "unavailable");
+
+/// Token introspection (RFC 7662), for services that must learn at once that a session ended.
+///
+/// Only a client of `INTROSPECTION_CLIENTS` may ask; with none configured, the path answers 404
+/// `not_found`.
+#[utoipa::path(post, path = "/api/auth/introspect", tag = "auth", security(("basic" = [])),
+    request_body(content = IntrospectionRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Whether the token is active, and for an active one \
+        its claims", body = IntrospectionSchema), IntrospectErrors))]
 async fn introspect(
     State(state): State<AppState>,
     _client: IntrospectionClient,

@@ -6,12 +6,10 @@ mod session_key;
 mod sessions;
 mod tokens;
 
-use axum::Router;
+use crate::http::openapi::ApiRouter;
 
-use crate::state::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> ApiRouter {
+    ApiRouter::new()
         .merge(tokens::router())
         .merge(sessions::router())
         .merge(session_key::router())
