@@ -6,6 +6,7 @@ pub mod config;
 pub mod fuzz;
 pub mod introspection;
 pub mod logs;
+pub mod openapi;
 pub mod raw;
 pub mod reply;
 pub mod router;
