@@ -12,10 +12,12 @@
 //! document (`helpers/openapi.rs`, called from `TestRouter::send` and `Reply::read`).
 
 use std::collections::BTreeSet;
+use std::process::Command;
 
 use serde_json::Value;
 use sqlx::PgPool;
 
+use crate::helpers::binary::{empty_dir, BINARY};
 use crate::helpers::openapi::{documented_routes, operations, DOCUMENT};
 use crate::helpers::router::{request, RequestExt, TestRouter};
 
@@ -101,14 +103,30 @@ async fn the_document_describes_every_route_served_and_only_those(db: PgPool) {
     );
 }
 
+/// What `/openapi.json` serves is what `wxlogin-server openapi` prints, with no configuration
+/// and no database, which is how `just openapi-lint` gets the document it validates.
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
 async fn openapi_json_serves_the_document_the_binary_prints(db: PgPool) {
     let app = TestRouter::new(db);
     let reply = app.send(request("GET", "/openapi.json").empty()).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), "application/json");
-    assert_eq!(reply.json(), *DOCUMENT);
     assert_eq!(DOCUMENT["openapi"], "3.1.0");
+
+    let printed = Command::new(BINARY)
+        .arg("openapi")
+        .env_clear()
+        .current_dir(empty_dir())
+        .output()
+        .expect("run the server binary");
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&printed.stdout).expect("the binary prints JSON");
+    assert_eq!(reply.json(), printed);
+    assert_eq!(printed, *DOCUMENT);
 }
 
 /// The bearer scheme is stated where a token is needed, and is true: each such route refuses a
@@ -197,5 +215,53 @@ fn every_operation_lists_its_answers_and_errors_by_code() {
                 );
             }
         }
+    }
+}
+
+/// `/docs` and its files: their types, and a policy that lets the page load from this origin
+/// alone. The page's relative links must name the files served here.
+#[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
+async fn the_reference_page_and_its_files_are_served_from_here_alone(db: PgPool) {
+    let app = TestRouter::new(db);
+    let page = app.send(request("GET", "/docs").empty()).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
+    assert_eq!(page.header("x-content-type-options"), "nosniff");
+    let policy = page.header("content-security-policy");
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    let html = page.text();
+    for (file, content_type, at_least) in [
+        ("docs/init.js", "text/javascript; charset=utf-8", 100),
+        (
+            "docs/swagger-ui-bundle.js",
+            "text/javascript; charset=utf-8",
+            500_000,
+        ),
+        ("docs/swagger-ui.css", "text/css; charset=utf-8", 50_000),
+    ] {
+        assert!(
+            html.contains(&format!("\"{file}\"")),
+            "the page loads {file}"
+        );
+        let asset = app.send(request("GET", &format!("/{file}")).empty()).await;
+        assert_eq!(asset.status, 200, "{file}");
+        assert_eq!(asset.header("content-type"), content_type, "{file}");
+        assert_eq!(asset.header("x-content-type-options"), "nosniff", "{file}");
+        assert!(
+            asset.body.len() >= at_least,
+            "{file} is {} bytes",
+            asset.body.len()
+        );
+        assert!(
+            !asset.text().contains("https://petstore"),
+        );
     }
 }
