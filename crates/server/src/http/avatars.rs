@@ -26,7 +26,7 @@ pub fn router() -> ApiRouter {
     ApiRouter::new().routes(routes!(avatar))
 }
 
-/// An image's bytes, for the document.
+/// An image's bytes.
 #[derive(utoipa::ToSchema)]
 #[schema(value_type = String, format = Binary)]
 #[allow(dead_code)]

@@ -17,7 +17,8 @@ pub fn router() -> ApiRouter {
     ApiRouter::new().routes(routes!(jwks))
 }
 
-/// The key set's shape, for the document; `keys.rs` builds the set itself.
+// The key set's shape, for the document; `keys.rs` builds the set itself.
+/// A JSON Web Key Set (RFC 7517).
 #[derive(ToSchema)]
 #[allow(dead_code)]
 struct JwkSet {

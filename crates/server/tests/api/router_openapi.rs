@@ -260,8 +260,6 @@ async fn the_reference_page_and_its_files_are_served_from_here_alone(db: PgPool)
             "{file} is {} bytes",
             asset.body.len()
         );
-        assert!(
-            !asset.text().contains("https://petstore"),
-        );
+        assert!(!asset.text().contains("https://petstore"),);
     }
 }

@@ -25,7 +25,7 @@ use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::http::openapi::{errors, ApiRouter};
-use crate::signed_claims::SignedClaims;
+use crate::signed_claims::{Audience, SignedClaims};
 use crate::state::AppState;
 
 pub fn router() -> ApiRouter {
@@ -40,32 +40,6 @@ struct IntrospectionRequest {
     token: String,
 }
 
-/// [`Introspection`] as the document shows it: `SignedClaims` belongs to the token code, which
-/// knows nothing of the document.
-#[derive(ToSchema)]
-#[schema(as = Introspection)]
-#[allow(dead_code)]
-struct IntrospectionSchema {
-    /// Whether the token passes every check and its session is live. When false, nothing else
-    /// is said.
-    active: bool,
-    /// The user id.
-    sub: Option<String>,
-    /// The session id.
-    sid: Option<String>,
-    /// Issued at, in seconds since the Unix epoch.
-    iat: Option<i64>,
-    /// Expiry, in seconds since the Unix epoch.
-    exp: Option<i64>,
-    #[schema(example = "wxlogin")]
-    iss: Option<String>,
-    /// `TOKEN_AUDIENCE`, when set: one name as a string, several as an array.
-    #[schema(value_type = Option<Object>)]
-    aud: Option<String>,
-    #[schema(example = "Bearer")]
-    token_type: Option<String>,
-}
-
 /// RFC 7662 §2.2: `active`, and for an active token what it says.
 #[derive(Serialize)]
 struct Introspection {
@@ -74,6 +48,36 @@ struct Introspection {
     claims: Option<SignedClaims>,
     #[serde(skip_serializing_if = "Option::is_none")]
     token_type: Option<&'static str>,
+}
+
+// `Introspection` as the document shows it: its claims come from wxlogin-core, which knows
+// nothing of OpenAPI.
+/// RFC 7662's answer: whether the token is active and, only for an active one, its claims.
+#[derive(ToSchema)]
+#[schema(as = Introspection)]
+#[allow(dead_code)]
+struct IntrospectionSchema {
+    /// Whether the token passes every check a bearer token passes here and its session is live.
+    active: bool,
+    /// The user id.
+    #[schema(required = false)]
+    sub: String,
+    /// The session id.
+    #[schema(required = false)]
+    sid: String,
+    /// Issued at, in seconds since the Unix epoch.
+    #[schema(required = false)]
+    iat: i64,
+    /// Expiry, in seconds since the Unix epoch.
+    #[schema(required = false)]
+    exp: i64,
+    #[schema(required = false, example = "wxlogin")]
+    iss: String,
+    /// `TOKEN_AUDIENCE`, when it is set.
+    #[schema(required = false)]
+    aud: Audience,
+    #[schema(required = false, example = "Bearer")]
+    token_type: String,
 }
 
 errors!(IntrospectErrors:

@@ -41,8 +41,9 @@ async fn me(State(state): State<AppState>, auth: AuthUser) -> Result<Json<UserVi
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ProfilePatch {
-    /// Required. Stored trimmed and in NFC: 1 to 32 characters, at least one visible, and no
-    /// control, format, invisible or text-direction characters.
+    /// Stored trimmed and in NFC: 1 to 32 characters, at least one visible, and no control,
+    /// format, invisible or text-direction characters.
+    #[schema(required = true, value_type = String)]
     nickname: Option<String>,
 }
 
