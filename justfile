@@ -44,6 +44,8 @@ test: bootstrap
 [private]
 _test-all:
     cargo test --workspace --no-fail-fast
+    # The OpenAPI document, as the binary prints it, through Redocly's validator (redocly.yaml).
+    @{{ just }} openapi-lint
     node --test --test-reporter={{ test_reporter }} miniprogram/test/
     node scripts/build-miniprogram.js --check --if-stale
     # docs/integrate.md's examples (Node, Python; Go and Java where installed) against a live wxlogin.
@@ -53,7 +55,7 @@ _test-all:
     node --test --test-reporter={{ test_reporter }} --test-concurrency=1 web-tests/
 
 # Build the images wxlogin:<version> and wxlogin-fake-wechat:<version> (static musl binaries, FROM scratch).
-image:
+image: bootstrap
     @bash scripts/image.sh
 
 # Log in once through the images (podman, Postgres, the fake WeChat); validate compose.yaml and deploy/kubernetes/.
@@ -61,6 +63,12 @@ deploy-check: bootstrap
     @if command -v podman >/dev/null || [ "${CI:-}" = true ]; then {{ just }} image; fi
     @{{ with_db }} node scripts/image-check.js
     @bash scripts/validate-deploy-files.sh
+
+# Write the API's OpenAPI 3.1 document to target/openapi.json and check it with Redocly's validator.
+openapi-lint: bootstrap
+    @mkdir -p target
+    cargo run --quiet -p wxlogin-server -- openapi > target/openapi.json
+    REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly lint --format=summary target/openapi.json
 
 # Build the mini program's generated files (wasm module and glue; installs the wasm tools).
 miniprogram:
@@ -97,7 +105,7 @@ fmt:
     cargo fmt --all
 
 # Formatting and clippy; builds from the committed .sqlx/ data, so no database is needed.
-lint:
+lint: bootstrap
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
 

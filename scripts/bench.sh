@@ -26,6 +26,10 @@ cd "$(dirname "$0")/.."
 DURATION="${BENCH_DURATION:-10s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 THREADS="${BENCH_THREADS:-2}"
+# The servers log as in production by default (info: one line per request, JSON since their
+# output is a file), so that the figures include what logging costs. BENCH_RUST_LOG=warn leaves
+# it out.
+BENCH_RUST_LOG="${BENCH_RUST_LOG:-info}"
 PORT_BASE="${BENCH_PORT_BASE:-18080}"
 APPID=wxbenchappid00000
 SECRET=bench-secret
@@ -90,7 +94,7 @@ start_server() { # name, port, binary, extra env...
   local name="$1" port="$2" binary="$3"; shift 3
   env DATABASE_URL="$bench_db_url" LISTEN_ADDR="127.0.0.1:$port" METRICS_ADDR=127.0.0.1:0 \
     WECHAT_APPID="$APPID" WECHAT_SECRET="$SECRET" WECHAT_API_BASE="http://127.0.0.1:$PORT_BASE" \
-    JWT_SECRET=bench-only-signing-key-0123456789abcdef RUST_LOG=warn \
+    JWT_SECRET=bench-only-signing-key-0123456789abcdef RUST_LOG="$BENCH_RUST_LOG" \
     SESSION_KEY_SECRET=bench-only-sealing-key-0123456789abcdef \
     RATE_LIMIT_LOGIN=off RATE_LIMIT_REFRESH=off SESSION_REFRESHES_PER_MINUTE=1000000 "$@" \
     "$binary" > /dev/null 2> "$work/$name.log" &
@@ -166,6 +170,7 @@ echo "wxlogin bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) CPUs (${cpu:-unknown model}), load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "Postgres $(fact version): fsync=$(fact fsync), synchronous_commit=$(fact synchronous_commit), full_page_writes=$(fact full_page_writes)"
 echo "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per run, on the same machine"
+echo "servers: RUST_LOG=$BENCH_RUST_LOG, log lines to a file"
 [ "$postmaster" = - ] && echo "(Postgres is not a process of this machine: no Postgres CPU time)"
 echo "CPU columns: user + system time per request, from /proc"
 echo
@@ -212,10 +217,11 @@ for name in ${baseline:+before} hs256 eddsa unchecked; do
   rss_kb="$(awk '/VmHWM/ {print $2}' "/proc/${server_pid[$name]}/status")"
   printf 'peak RSS of the %-9s server: %d MB\n' "$name" $((rss_kb / 1024))
 done
-# The servers' own warnings, counted rather than interleaved with the table (wrk cutting
-# connections at the end of a run leaves a few).
+# The servers' own warnings and errors, counted rather than interleaved with the table (wrk
+# cutting connections at the end of a run leaves a few); the per-request lines are left out.
 for name in ${baseline:+before} hs256 eddsa unchecked; do
-  [ -s "$work/$name.log" ] || continue
-  echo "log lines of the $name server, by message:"
-  sed -E 's/^[^ ]+ +//' "$work/$name.log" | sort | uniq -c | sort -rn | head -5
+  grep -qE 'WARN|ERROR' "$work/$name.log" 2> /dev/null || continue
+  echo "warnings and errors of the $name server, by message:"
+  grep -E 'WARN|ERROR' "$work/$name.log" | sed -E 's/^[^ ]+ +//; s/"timestamp":"[^"]*",//' |
+    sort | uniq -c | sort -rn | head -5
 done

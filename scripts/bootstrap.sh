@@ -20,7 +20,7 @@ need npm "Node.js 20 or newer"
 npm_packages() {
   # npm keeps a copy of the lock it installed in node_modules/; reinstall when the real one is newer.
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    echo "bootstrap: installing npm packages: Postgres, wasm-opt, WeChat's WXML compiler (npm ci, about a minute)"
+    echo "bootstrap: installing npm packages: Postgres, wasm-opt, WeChat's WXML compiler, Swagger UI, Redocly (npm ci, about a minute)"
     npm ci --no-audit --no-fund
   fi
 }

@@ -13,7 +13,8 @@ use axum::extract::rejection::{BytesRejection, FormRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::connections::is_body_timeout;
 use crate::domain::{NicknameError, WechatCodeError};
@@ -408,7 +409,7 @@ impl IntoResponse for ApiError {
         if let Self::Internal(cause) = &self {
             tracing::error!(error = %ErrorChain(cause.as_ref()), "internal error");
         }
-        let body = Json(json!({ "error": { "code": self.code(), "message": self.to_string() } }));
+        let body = Json(ErrorBody::of(&self));
         let mut response = (self.status(), body).into_response();
         response.extensions_mut().insert(ErrorCode(self.code()));
         let headers = response.headers_mut();
@@ -438,6 +439,33 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         response
+    }
+}
+
+/// What every error answers: `{"error": {"code", "message"}}`, and nothing else.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    #[schema(inline)]
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ErrorDetail {
+    /// The stable snake_case code clients switch on (`docs/error-codes.json` lists them all).
+    #[schema(example = "invalid_token")]
+    code: &'static str,
+    /// For humans; it may change, so never switch on it.
+    message: String,
+}
+
+impl ErrorBody {
+    pub fn of(error: &ApiError) -> Self {
+        Self {
+            error: ErrorDetail {
+                code: error.code(),
+                message: error.to_string(),
+            },
+        }
     }
 }
 

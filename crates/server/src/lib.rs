@@ -61,6 +61,12 @@ pub fn app(state: AppState) -> Router {
     http::router(state)
 }
 
+/// The OpenAPI 3.1 document of the API, as `GET /openapi.json` serves it. Needs no configuration
+/// and no database: `wxlogin-server openapi` prints it.
+pub fn openapi_json() -> String {
+    http::openapi_json()
+}
+
 /// Builds the shared services from configuration and a database pool.
 pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Error> {
     let metrics = Metrics::new(db.clone());

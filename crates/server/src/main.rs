@@ -1,4 +1,5 @@
 //! `wxlogin-server`: read configuration, connect, migrate, serve until SIGTERM or Ctrl-C.
+//! `wxlogin-server openapi` prints the API's OpenAPI document instead, with no configuration.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -14,6 +15,10 @@ use wxlogin_server::{
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("openapi") {
+        println!("{}", wxlogin_server::openapi_json());
+        return ExitCode::SUCCESS;
+    }
     let loaded = load_env_file();
     let result = match loaded {
         Ok(()) => run().await,

@@ -19,7 +19,7 @@ pub struct SignedClaims {
 
 /// One name is written as a string and several as an array, as RFC 7519 §4.1.3 allows; every
 /// JWT library reads both.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Audience {
     One(String),

@@ -10,11 +10,11 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::http::openapi::{errors, ApiRouter};
 use crate::state::AppState;
 
 /// An avatar's URL changes with every upload, so what is served under one never changes.
@@ -22,10 +22,34 @@ const AVATAR_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 /// Nothing may load, run or navigate from an avatar, should it ever be rendered as a document.
 const AVATAR_CSP: &str = "default-src 'none'; sandbox";
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/avatars/{id}", get(avatar))
+pub fn router() -> ApiRouter {
+    ApiRouter::new().routes(routes!(avatar))
 }
 
+/// An image's bytes.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+struct ImageBytes(Vec<u8>);
+
+errors!(AvatarErrors: "not_found", "unavailable");
+
+/// An uploaded avatar, as the `avatar_url` of a user names it.
+///
+/// What an id serves never changes, so it may be cached for a year; a client that sends its
+/// `ETag` in `If-None-Match` gets 304.
+#[utoipa::path(get, path = "/avatars/{id}", tag = "public", security(()),
+    params(("id" = Uuid, Path, description = "The avatar's id; any other text is 404 `not_found`")),
+    responses(
+        (status = 200, description = "The image, with the type its bytes show",
+            content(
+                (ImageBytes = "image/png"),
+                (ImageBytes = "image/jpeg"),
+                (ImageBytes = "image/webp"),
+            )),
+        (status = 304, description = "The avatar the `If-None-Match` names is still this one"),
+        AvatarErrors,
+    ))]
 async fn avatar(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -5,6 +5,7 @@ mod auth;
 mod avatars;
 mod client_ip;
 mod cors;
+mod docs;
 mod extract;
 mod health;
 mod jwks;
@@ -12,6 +13,7 @@ mod login_page;
 mod me;
 mod no_store;
 mod observe;
+mod openapi;
 #[cfg(test)]
 mod panics;
 mod qr_login;
@@ -37,6 +39,7 @@ use tracing::Level;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::state::AppState;
+use openapi::ApiRouter;
 
 pub use extract::{ApiJson, AuthUser};
 pub use rate_limit::RateLimits;
@@ -47,16 +50,12 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .merge(health::router())
-        .merge(auth::router())
-        .merge(me::router())
-        .merge(avatars::router())
-        .merge(wechat::router())
-        .merge(wechat_events::router())
-        .merge(login_page::router())
-        .merge(jwks::router())
-        .merge(qr_login::router());
+    let (routes, api) = api_routes().split_for_parts();
+    // Pages, outside the document: the document and the page that shows it describe the API
+    // rather than being part of it, and the scan-to-login page is a web page that uses it.
+    let routes = routes
+        .merge(docs::router(&api))
+        .merge(login_page::router());
     let metrics = state.metrics.clone();
     let routes = with_layers(routes, metrics);
     if state.cors_allowed_origins.is_empty() {
@@ -66,6 +65,24 @@ pub fn router(state: AppState) -> Router {
     // when configured, so that the hot paths pay nothing by default.
     let cors = axum::middleware::from_fn_with_state(state.clone(), cors::for_allowed_origins);
     routes.layer(cors).with_state(state)
+}
+
+/// Every route of the API, each with its documentation (see `openapi.rs`).
+fn api_routes() -> ApiRouter {
+    ApiRouter::with_openapi(openapi::base())
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(avatars::router())
+        .merge(wechat::router())
+        .merge(wechat_events::router())
+        .merge(jwks::router())
+        .merge(qr_login::router())
+}
+
+/// The OpenAPI document `/openapi.json` serves, as JSON.
+pub fn openapi_json() -> String {
+    docs::to_json(&api_routes().into_openapi())
 }
 
 /// The fallbacks and the layers every request goes through, around `routes`.

@@ -2,12 +2,14 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::state::AppState;
 use crate::storage::users::User;
 
-#[derive(Debug, Serialize)]
+/// The user as every route that answers one shows it.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: Uuid,
     pub openid: String,

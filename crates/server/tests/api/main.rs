@@ -13,6 +13,7 @@ mod router_fuzz;
 mod router_hardening;
 mod router_introspect;
 mod router_keys;
+mod router_openapi;
 mod router_routes;
 mod router_tokens;
 mod router_uploads;

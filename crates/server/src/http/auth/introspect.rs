@@ -15,25 +15,29 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::http::extract::live_token;
-use crate::signed_claims::SignedClaims;
+use crate::http::openapi::{errors, ApiRouter};
+use crate::signed_claims::{Audience, SignedClaims};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/auth/introspect", post(introspect))
+pub fn router() -> ApiRouter {
+    ApiRouter::new().routes(routes!(introspect))
 }
 
 /// The form RFC 7662 §2.1 defines. Its optional `token_type_hint` is ignored, as the RFC allows:
 /// wxlogin introspects access tokens only.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct IntrospectionRequest {
+    /// An access token.
     token: String,
 }
 
@@ -47,6 +51,48 @@ struct Introspection {
     token_type: Option<&'static str>,
 }
 
+// `Introspection` as the document shows it: its claims come from wxlogin-core, which knows
+// nothing of OpenAPI.
+/// RFC 7662's answer: whether the token is active and, only for an active one, its claims.
+#[derive(ToSchema)]
+#[schema(as = Introspection)]
+#[allow(dead_code)]
+struct IntrospectionSchema {
+    /// Whether the token passes every check a bearer token passes here and its session is live.
+    active: bool,
+    /// The user id.
+    #[schema(required = false)]
+    sub: String,
+    /// The session id.
+    #[schema(required = false)]
+    sid: String,
+    /// Issued at, in seconds since the Unix epoch.
+    #[schema(required = false)]
+    iat: i64,
+    /// Expiry, in seconds since the Unix epoch.
+    #[schema(required = false)]
+    exp: i64,
+    #[schema(required = false, example = "wxlogin")]
+    iss: String,
+    /// `TOKEN_AUDIENCE`, when it is set.
+    #[schema(required = false)]
+    aud: Audience,
+    #[schema(required = false, example = "Bearer")]
+    token_type: String,
+}
+
+errors!(IntrospectErrors:
+    "not_found", "invalid_client", "unsupported_media_type", "invalid_request",
+    "payload_too_large", "request_timeout", "unavailable");
+
+/// Token introspection (RFC 7662), for services that must learn at once that a session ended.
+///
+/// Only a client of `INTROSPECTION_CLIENTS` may ask; with none configured, the path answers 404
+/// `not_found`.
+#[utoipa::path(post, path = "/api/auth/introspect", tag = "auth", security(("basic" = [])),
+    request_body(content = IntrospectionRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Whether the token is active, and for an active one \
+        its claims", body = IntrospectionSchema), IntrospectErrors))]
 async fn introspect(
     State(state): State<AppState>,
     _client: IntrospectionClient,

@@ -6,16 +6,14 @@ mod session_key;
 mod sessions;
 pub(super) mod tokens;
 
-use axum::Router;
-
-use crate::state::AppState;
+use crate::http::openapi::ApiRouter;
 
 /// Also recorded with a consent to the privacy policy.
 pub(super) use tokens::user_agent;
 pub use tokens::{LOGIN_ROUTE, REFRESH_ROUTE};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> ApiRouter {
+    ApiRouter::new()
         .merge(tokens::router())
         .merge(sessions::router())
         .merge(session_key::router())

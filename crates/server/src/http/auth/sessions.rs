@@ -2,39 +2,47 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::http::openapi::{errors, ApiRouter};
 use crate::http::AuthUser;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/sessions", get(list))
-        .route("/api/auth/sessions/{id}", delete(end))
+pub fn router() -> ApiRouter {
+    ApiRouter::new().routes(routes!(list)).routes(routes!(end))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct SessionList {
     sessions: Vec<SessionView>,
 }
 
-#[derive(Serialize)]
+/// One login on one device.
+#[derive(Serialize, ToSchema)]
 struct SessionView {
     id: Uuid,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     last_used_at: OffsetDateTime,
+    /// The device's User-Agent at login, for display.
     user_agent: Option<String>,
     /// The session of the token that asked.
     current: bool,
 }
 
+errors!(ListErrors: "invalid_token", "unavailable");
+
+/// The user's live sessions, one per login on a device.
+#[utoipa::path(get, path = "/api/auth/sessions", tag = "auth", operation_id = "list_sessions",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The live sessions", body = SessionList), ListErrors))]
 async fn list(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -53,8 +61,16 @@ async fn list(
     Ok(Json(SessionList { sessions }))
 }
 
-/// Ends one of the caller's sessions. Another user's session, a malformed id and an unknown
-/// one all get the same 404, so ids cannot be probed.
+errors!(EndErrors: "invalid_token", "not_found", "unavailable");
+
+/// Ends one of the caller's sessions.
+///
+/// Another user's session, a malformed id and an unknown one all get the same 404, so ids cannot
+/// be probed.
+#[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "auth",
+    operation_id = "end_session", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "A session's `id`, from the list")),
+    responses((status = 204, description = "The session has ended"), EndErrors))]
 async fn end(
     State(state): State<AppState>,
     auth: AuthUser,

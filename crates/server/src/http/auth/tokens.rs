@@ -3,15 +3,17 @@
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::domain::{is_bidi_control, RefreshToken, WechatCode};
 use crate::error::ApiError;
 use crate::http::client_ip::ClientIp;
+use crate::http::openapi::{errors, ApiRouter};
 use crate::http::rate_limit::{Login, Refresh, Within};
 use crate::http::user_view::UserView;
 use crate::http::{ApiJson, AuthUser};
@@ -23,46 +25,62 @@ use crate::tokens::{IssuedToken, TokenSubject};
 /// Enough to tell devices apart in the sessions list; longer user agents are cut.
 const MAX_USER_AGENT_CHARS: usize = 256;
 
-/// The routes whose answers are counted as logins and refreshes (`http/observe.rs`).
+/// The routes whose answers are counted as logins and refreshes (`http/observe.rs`): the paths
+/// of the `login` and `refresh` annotations below.
 pub const LOGIN_ROUTE: &str = "/api/auth/login";
 pub const REFRESH_ROUTE: &str = "/api/auth/refresh";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(LOGIN_ROUTE, post(login))
-        .route(REFRESH_ROUTE, post(refresh))
-        .route("/api/auth/logout", post(logout))
-        .route("/api/auth/logout-all", post(logout_all))
+pub fn router() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(logout_all))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LoginRequest {
+    /// The code `wx.login()` gave the mini program; WeChat accepts it once, within 5 minutes.
     code: String,
 }
 
 /// What a login answers; scan-to-login hands a browser the same.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct LoginResponse {
     #[serde(flatten)]
     pub(crate) tokens: TokenPair,
     pub(crate) user: UserView,
+    /// Whether this login created the user.
     pub(crate) new_user: bool,
 }
 
 /// An access token and the refresh token that renews it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct TokenPair {
+    /// For `Authorization: Bearer`; a JWT the team's services can verify with the key set.
     access_token: String,
+    #[schema(example = "Bearer")]
     token_type: &'static str,
+    /// Seconds until the access token expires.
     expires_in: u64,
+    /// Trades for a new pair once, at `/api/auth/refresh`.
     refresh_token: String,
+    /// Seconds until the refresh token expires.
     refresh_expires_in: u64,
 }
+
+errors!(LoginErrors:
+    "rate_limited", "invalid_request", "payload_too_large", "request_timeout", "invalid_code",
+    "user_blocked", "upstream_busy", "upstream_error", "server_misconfigured", "unavailable");
 
 /// Trades a `wx.login()` code for a session and its tokens.
 ///
 /// Order matters: nothing is written and no token is signed until WeChat has vouched for the
 /// code, so every error path leaves no user behind and hands out nothing.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", security(()),
+    request_body = LoginRequest,
+    responses((status = 200, description = "The tokens of a new session, and its user",
+        body = LoginResponse), LoginErrors))]
 async fn login(
     _: Within<Login>,
     State(state): State<AppState>,
@@ -118,12 +136,22 @@ async fn login(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RefreshRequest {
     refresh_token: String,
 }
 
+errors!(RefreshErrors:
+    "rate_limited", "invalid_request", "payload_too_large", "request_timeout", "invalid_token",
+    "token_reused", "unavailable");
+
 /// Rotates a refresh token: the presented one is used up, a new pair comes back.
+///
+/// A refresh token presented again after its grace period ends its session (401
+/// `token_reused`): one of the two holders is not the user.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", security(()),
+    request_body = RefreshRequest,
+    responses((status = 200, description = "A new pair", body = TokenPair), RefreshErrors))]
 async fn refresh(
     _: Within<Refresh>,
     State(state): State<AppState>,
@@ -173,8 +201,14 @@ async fn refresh(
     }
 }
 
-/// Ends the session the token belongs to: its refresh token stops working, and its access tokens
-/// are refused at once here and within the session cache TTL everywhere else.
+errors!(LogoutErrors: "invalid_token", "unavailable");
+
+/// Ends the session the token belongs to.
+///
+/// Its refresh token stops working, and its access tokens are refused at once here and within
+/// the session cache TTL everywhere else.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "The session has ended"), LogoutErrors))]
 async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<StatusCode, ApiError> {
     state
         .sessions
@@ -184,6 +218,8 @@ async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<StatusC
 }
 
 /// Ends every session of the user, on every device.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Every session of the user has ended"), LogoutErrors))]
 async fn logout_all(State(state): State<AppState>, auth: AuthUser) -> Result<StatusCode, ApiError> {
     state
         .sessions

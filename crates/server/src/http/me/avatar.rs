@@ -7,11 +7,14 @@
 
 use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa::ToSchema;
+use utoipa_axum::router::UtoipaMethodRouterExt;
+use utoipa_axum::routes;
 
 use crate::domain::Openid;
 use crate::error::ApiError;
+use crate::http::openapi::{errors, ApiRouter};
 use crate::http::user_view::UserView;
 use crate::http::AuthUser;
 use crate::services::profile;
@@ -22,13 +25,33 @@ const MAX_AVATAR_BYTES: usize = 1024 * 1024;
 /// Room for the multipart envelope and any form fields `wx.uploadFile` adds.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/me/avatar",
-        post(upload_avatar).layer(DefaultBodyLimit::max(MAX_AVATAR_BYTES + MULTIPART_OVERHEAD)),
+pub fn router() -> ApiRouter {
+    ApiRouter::new().routes(
+        routes!(upload_avatar).layer(DefaultBodyLimit::max(MAX_AVATAR_BYTES + MULTIPART_OVERHEAD)),
     )
 }
 
+/// What `wx.uploadFile` sends: the image under the field `name` the app chose, next to any
+/// `formData` text fields.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct AvatarUpload {
+    /// The image: PNG, JPEG or WebP, told by its bytes; at most 1 MiB.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+errors!(AvatarUploadErrors:
+    "invalid_request", "payload_too_large", "request_timeout", "unsupported_media_type",
+    "invalid_token", "unavailable");
+
+/// Replaces the user's avatar with the uploaded image.
+///
+/// The user's new `avatar_url` serves it.
+#[utoipa::path(post, path = "/api/me/avatar", tag = "me", security(("bearer" = [])),
+    request_body(content = AvatarUpload, content_type = "multipart/form-data"),
+    responses((status = 200, description = "The user, with the new `avatar_url`", body = UserView),
+        AvatarUploadErrors))]
 async fn upload_avatar(
     State(state): State<AppState>,
     auth: AuthUser,

@@ -11,12 +11,14 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::domain::{Openid, WechatCode};
 use crate::error::ApiError;
+use crate::http::openapi::{errors, ApiRouter};
 use crate::http::user_view::UserView;
 use crate::http::{ApiJson, AuthUser};
 use crate::state::AppState;
@@ -27,18 +29,32 @@ use crate::storage::{phone_lookup_days, phone_quota, users};
 const LOOKUPS_PER_WINDOW: i32 = 5;
 const LOOKUP_WINDOW: Duration = Duration::from_secs(60 * 60);
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/me/phone", post(bind_phone))
+pub fn router() -> ApiRouter {
+    ApiRouter::new().routes(routes!(bind_phone))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PhoneRequest {
+    /// The code of a `<button open-type="getPhoneNumber">` tap.
     code: String,
     /// Ask WeChat again even though a number is already verified.
     #[serde(default)]
     change: bool,
 }
 
+errors!(PhoneErrors:
+    "invalid_request", "payload_too_large", "request_timeout", "invalid_token",
+    "invalid_phone_code", "rate_limited", "wechat_token_unavailable",
+    "upstream_busy", "upstream_error", "server_misconfigured", "unavailable");
+
+/// Binds the phone number behind a getPhoneNumber button's code.
+///
+/// A user who already has a verified number gets it back without asking WeChat, unless
+/// `change` is true; each user may have WeChat look a number up 5 times an hour.
+#[utoipa::path(post, path = "/api/me/phone", tag = "me", security(("bearer" = [])),
+    request_body = PhoneRequest,
+    responses((status = 200, description = "The user, with the phone number", body = UserView),
+        PhoneErrors))]
 async fn bind_phone(
     State(state): State<AppState>,
     auth: AuthUser,

@@ -9,6 +9,7 @@ pub mod introspection;
 pub mod logs;
 pub mod metrics;
 pub mod qr_login;
+pub mod openapi;
 pub mod raw;
 pub mod reply;
 pub mod router;

@@ -5,6 +5,8 @@ use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
+use super::openapi::assert_error_documented;
+
 /// The challenge every refused bearer token is answered with (RFC 6750).
 pub const BEARER_CHALLENGE: &str = r#"Bearer error="invalid_token""#;
 
@@ -22,11 +24,28 @@ pub struct Reply {
 
 impl Reply {
     pub async fn read(response: reqwest::Response) -> Self {
-        Self {
+        let path = response.url().path().to_owned();
+        let reply = Self {
             request: response.url().to_string(),
             status: response.status(),
             headers: response.headers().clone(),
             body: response.bytes().await.expect("response body"),
+        };
+        reply.assert_documented(None, &path);
+        reply
+    }
+
+    /// When this is a wxlogin error, asserts that the OpenAPI document lists its status and code
+    /// for the route that answered, so that every error any test provokes checks the document.
+    pub fn assert_documented(&self, method: Option<&str>, path: &str) {
+        if !(self.status.is_client_error() || self.status.is_server_error()) {
+            return;
+        }
+        let Ok(json) = serde_json::from_slice::<Value>(&self.body) else {
+            return;
+        };
+        if let Some(code) = json["error"]["code"].as_str() {
+            assert_error_documented(method, path, self.status.as_u16(), code);
         }
     }
 

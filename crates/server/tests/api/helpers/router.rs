@@ -52,6 +52,7 @@ impl TestRouter {
     /// Sends `request` through the router and reads the whole response.
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let asked = format!("{} {}", request.method(), request.uri());
+        let (method, path) = (request.method().clone(), request.uri().path().to_owned());
         let response = self
             .router
             .clone()
@@ -59,12 +60,31 @@ impl TestRouter {
             .await
             .expect("the router never fails");
         let (parts, body) = response.into_parts();
-        Reply {
+        let reply = Reply {
             request: asked,
             status: parts.status,
             headers: parts.headers,
             body: to_bytes(body, usize::MAX).await.expect("response body"),
-        }
+        };
+        reply.assert_documented(Some(method.as_str()), &path);
+        reply
+    }
+
+    /// Every path the router routes, read from its `Debug`, which prints axum's path table
+    /// (`node: Node { paths: {RouteId(..): "/path", ..} }`); the fallback router's own table
+    /// comes after `fallback_router` and is left out.
+    pub fn routed_paths(&self) -> Vec<String> {
+        let debug = format!("{:?}", self.router);
+        let routes = debug
+            .split("fallback_router")
+            .next()
+            .expect("split yields at least one part");
+        let table = &routes[routes.find("paths: {").expect("axum prints its path table")..];
+        table
+            .split("): \"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().expect("a closing quote").to_owned())
+            .collect()
     }
 
     /// Sends `body` labelled as JSON, with `token` as the bearer token when given.
