@@ -30,7 +30,7 @@ pub fn router() -> ApiRouter {
 #[derive(utoipa::ToSchema)]
 #[schema(value_type = String, format = Binary)]
 #[allow(dead_code)]
-struct ImageBytes(Vec<u8>);
+pub(crate) struct ImageBytes(Vec<u8>);
 
 errors!(AvatarErrors: "not_found", "unavailable");
 

@@ -53,9 +53,7 @@ pub fn router(state: AppState) -> Router {
     let (routes, api) = api_routes().split_for_parts();
     // Pages, outside the document: the document and the page that shows it describe the API
     // rather than being part of it, and the scan-to-login page is a web page that uses it.
-    let routes = routes
-        .merge(docs::router(&api))
-        .merge(login_page::router());
+    let routes = routes.merge(docs::router(&api)).merge(login_page::router());
     let metrics = state.metrics.clone();
     let routes = with_layers(routes, metrics);
     if state.cors_allowed_origins.is_empty() {

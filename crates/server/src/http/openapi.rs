@@ -50,6 +50,15 @@ const TAGS: &[(&str, &str)] = &[
         "Avatars and the keys that verify access tokens: no token needed",
     ),
     ("health", "Probes for orchestrators and load balancers"),
+    (
+        "qr-login",
+        "Scan-to-login: a browser shows a mini-program code, the user scans and confirms it in \
+         the mini program, and the browser receives tokens of a session of its own",
+    ),
+    (
+        "wechat-push",
+        "WeChat's message push (消息推送), called by WeChat itself and vouched for by its signature",
+    ),
 ];
 
 /// The start of the document, before the routes add their paths.
@@ -192,6 +201,15 @@ fn sample(code: &str) -> ApiError {
         "unsupported_media_type" => {
             ApiError::UnsupportedMediaType("an avatar must be a PNG, JPEG or WebP image".into())
         }
+        "content_rejected" => ApiError::ContentRejected { label: 20003 },
+        "invalid_signature" => ApiError::InvalidSignature,
+        "ticket_taken" => ApiError::TicketTaken,
+        "ticket_not_scanned" => ApiError::TicketNotScanned,
+        "ticket_expired" => ApiError::TicketExpired,
+        "ticket_used" => ApiError::TicketUsed,
+        "qr_page_unpublished" => ApiError::QrPageUnpublished,
+        "qr_scene_invalid" => ApiError::QrSceneInvalid,
+        "mini_program_session_required" => ApiError::MiniProgramSessionRequired,
         "internal" => ApiError::internal("cause not sent"),
         unknown => panic!("no ApiError has the code {unknown:?}"),
     };

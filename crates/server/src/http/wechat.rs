@@ -36,7 +36,8 @@ struct EncryptedData {
 
 errors!(DecryptErrors:
     "invalid_request", "payload_too_large", "request_timeout", "invalid_token",
-    "session_key_stale", "invalid_encrypted_data", "unavailable");
+    "session_key_stale", "invalid_encrypted_data", "mini_program_session_required",
+    "unavailable");
 
 /// Decrypts data the mini program got from WeChat, with the user's session_key.
 ///

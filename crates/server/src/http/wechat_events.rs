@@ -19,14 +19,15 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use secrecy::ExposeSecret;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::config::{push_aes_key_bytes, PushConfig};
 use crate::error::ApiError;
+use crate::http::openapi::{errors, ApiRouter};
 use crate::services::push_events::{self, Received};
 use crate::state::AppState;
 use crate::wechat::push;
@@ -34,8 +35,8 @@ use crate::wechat::push;
 /// How far a request's timestamp may be from our clock, either way.
 const TIMESTAMP_WINDOW_SECS: i64 = 5 * 60;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/wechat/events", get(verify_url).post(receive))
+pub fn router() -> ApiRouter {
+    ApiRouter::new().routes(routes!(verify_url, receive))
 }
 
 #[derive(Deserialize)]
@@ -59,7 +60,30 @@ fn push_config(state: &AppState) -> Result<&PushConfig, ApiError> {
     state.push.as_ref().ok_or(ApiError::NotFound)
 }
 
-/// The URL check: the signature over token, timestamp and nonce, answered with `echostr`.
+/// The query parameters WeChat signs every request with, as the document describes them.
+const SIGNATURE: &str = "SHA-1 of `WECHAT_PUSH_TOKEN`, `timestamp` and `nonce`, sorted and joined";
+const TIMESTAMP: &str = "Unix seconds; refused when more than five minutes from the server's clock";
+const NONCE: &str = "WeChat's random string";
+
+errors!(VerifyUrlErrors: "not_found", "invalid_request", "invalid_signature");
+
+/// The URL check WeChat makes when the push settings are saved.
+///
+/// Called by WeChat, with no bearer token: `signature`, over `WECHAT_PUSH_TOKEN`, `timestamp`
+/// and `nonce`, vouches for the request. The answer is `echostr`.
+/// Without `WECHAT_PUSH_TOKEN` configured the endpoint answers 404 `not_found`.
+#[utoipa::path(get, path = "/api/wechat/events", tag = "wechat-push", operation_id = "verify_push_url",
+    security(()),
+    params(
+        ("signature" = Option<String>, Query, description = SIGNATURE),
+        ("timestamp" = Option<String>, Query, description = TIMESTAMP),
+        ("nonce" = Option<String>, Query, description = NONCE),
+        ("echostr" = Option<String>, Query, description = "Echoed back when the signature is right"),
+    ),
+    responses(
+        (status = 200, description = "`echostr`, as sent", body = String, content_type = "text/plain"),
+        VerifyUrlErrors,
+    ))]
 async fn verify_url(
     State(state): State<AppState>,
     signed: Result<Query<Signed>, QueryRejection>,
@@ -73,6 +97,77 @@ async fn verify_url(
     Ok(plain_text(echostr))
 }
 
+/// A message WeChat pushes: a plain-mode message, or safe mode's encrypted one.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum PushBody {
+    Plain(PlainMessage),
+    Safe(SafeModeMessage),
+}
+
+/// A plain-mode message, WeChat's JSON event (e.g. `wxa_media_check`, the result of an avatar's
+/// image check) with the fields of its kind next to these. Events other than the ones handled are
+/// acknowledged and ignored.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct PlainMessage {
+    /// The mini program's original id.
+    #[serde(rename = "ToUserName")]
+    to_user_name: String,
+    #[serde(rename = "FromUserName")]
+    from_user_name: String,
+    /// Unix seconds.
+    #[serde(rename = "CreateTime")]
+    create_time: i64,
+    #[schema(example = "event")]
+    #[serde(rename = "MsgType")]
+    msg_type: String,
+    #[schema(example = "wxa_media_check")]
+    #[serde(rename = "Event")]
+    event: Option<String>,
+    /// Must be the server's appid when present.
+    appid: Option<String>,
+}
+
+/// A safe-mode message: the plain message, AES-encrypted with `WECHAT_PUSH_AES_KEY` and naming
+/// the server's appid once decrypted.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct SafeModeMessage {
+    #[serde(rename = "ToUserName")]
+    to_user_name: Option<String>,
+    /// Base64 of the encrypted message (also accepted as `encrypt`).
+    #[serde(rename = "Encrypt")]
+    encrypt: String,
+}
+
+errors!(ReceiveErrors: "not_found", "invalid_request", "invalid_signature", "unavailable");
+
+/// A message WeChat pushes.
+///
+/// Called by WeChat, with no bearer token: its signature vouches for the request. In plain mode `signature` vouches for the request (over `WECHAT_PUSH_TOKEN`, `timestamp` and
+/// `nonce`); in safe mode, when `WECHAT_PUSH_AES_KEY` is set, only encrypted messages are taken
+/// and `msg_signature` vouches for them (over the token, `timestamp`, `nonce` and `Encrypt`).
+/// A message seen before is acknowledged and not handled again. Without `WECHAT_PUSH_TOKEN`
+/// configured the endpoint answers 404 `not_found`.
+#[utoipa::path(post, path = "/api/wechat/events", tag = "wechat-push", operation_id = "receive_push",
+    security(()),
+    params(
+        ("signature" = Option<String>, Query, description = SIGNATURE),
+        ("timestamp" = Option<String>, Query, description = TIMESTAMP),
+        ("nonce" = Option<String>, Query, description = NONCE),
+        ("msg_signature" = Option<String>, Query,
+            description = "Safe mode: SHA-1 of `WECHAT_PUSH_TOKEN`, `timestamp`, `nonce` and `Encrypt`, sorted and joined"),
+        ("encrypt_type" = Option<String>, Query,
+            description = "`aes` in safe mode; the server goes by its own configuration, not this"),
+    ),
+    request_body(content = PushBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "`success`: WeChat's acknowledgement; any other answer makes it retry",
+            body = String, content_type = "text/plain", example = "success"),
+        ReceiveErrors,
+    ))]
 async fn receive(
     State(state): State<AppState>,
     signed: Result<Query<Signed>, QueryRejection>,

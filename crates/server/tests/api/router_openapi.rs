@@ -21,8 +21,8 @@ use crate::helpers::binary::{empty_dir, BINARY};
 use crate::helpers::openapi::{documented_routes, operations, DOCUMENT};
 use crate::helpers::router::{request, RequestExt, TestRouter};
 
-/// Served but not in the document, each for a reason: these describe the API rather than being
-/// part of it.
+/// Served but not in the document, each for a reason: these describe the API, or are a page
+/// that uses it, rather than being part of it.
 const NOT_IN_DOCUMENT: &[(&str, &str)] = &[
     // The document itself.
     ("GET", "/openapi.json"),
@@ -31,6 +31,11 @@ const NOT_IN_DOCUMENT: &[(&str, &str)] = &[
     ("GET", "/docs/init.js"),
     ("GET", "/docs/swagger-ui-bundle.js"),
     ("GET", "/docs/swagger-ui.css"),
+    // The scan-to-login page, a web page that uses the API like /docs does, and its script and
+    // style.
+    ("GET", "/login"),
+    ("GET", "/login/login.js"),
+    ("GET", "/login/login.css"),
 ];
 
 /// Every method a route could take. HEAD is left out: axum answers it wherever GET is.

@@ -42,7 +42,7 @@ struct SessionKeyReset {
 }
 
 errors!(CheckErrors:
-    "invalid_token", "rate_limited", "wechat_token_unavailable", "upstream_busy",
+    "invalid_token", "mini_program_session_required", "rate_limited", "wechat_token_unavailable", "upstream_busy",
     "upstream_error", "server_misconfigured", "unavailable");
 
 /// Whether WeChat still accepts the session_key the server holds.
@@ -76,7 +76,7 @@ async fn check_session_key(
 }
 
 errors!(ResetErrors:
-    "invalid_token", "rate_limited", "session_key_stale", "wechat_token_unavailable",
+    "invalid_token", "mini_program_session_required", "rate_limited", "session_key_stale", "wechat_token_unavailable",
     "upstream_busy", "upstream_error", "server_misconfigured", "unavailable");
 
 /// Has WeChat replace the user's session_key and keeps the new one.

@@ -5,28 +5,44 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::http::auth::user_agent;
 use crate::http::client_ip::ClientIp;
+use crate::http::openapi::{errors, ApiRouter};
 use crate::http::user_view::UserView;
 use crate::http::{ApiJson, AuthUser};
 use crate::services::consents;
 use crate::state::AppState;
 use crate::storage::privacy_consents::NewConsent;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/me/consents", post(accept))
+pub fn router() -> ApiRouter {
+    ApiRouter::new().routes(routes!(accept))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ConsentRequest {
+    /// The version of the privacy policy the user was shown; only the one in force
+    /// (`PRIVACY_POLICY_VERSION`) is accepted.
     version: String,
 }
+
+errors!(ConsentErrors:
+    "invalid_request", "payload_too_large", "request_timeout", "invalid_token", "unavailable");
+
+/// Records that the user accepted the privacy policy in force.
+///
+/// Kept with its time, client IP and user agent; the user's `consent_required` turns false.
+#[utoipa::path(post, path = "/api/me/consents", tag = "me",
+    operation_id = "accept_privacy_policy", security(("bearer" = [])),
+    request_body = ConsentRequest,
+    responses((status = 201, description = "The user, with `consent_required` false",
+        body = UserView), ConsentErrors))]
 
 async fn accept(
     State(state): State<AppState>,

@@ -21,7 +21,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
 use serde_json::json;
 
-use super::{PollAnswer, PollQuery};
+use super::{PollAnswer, PollErrors, PollQuery, POLL_SECRET, TICKET};
 use crate::error::ApiError;
 use crate::services::qr_login::QrLoginError;
 use crate::state::AppState;
@@ -52,8 +52,28 @@ enum Next {
     Done,
 }
 
-/// Opens the stream. What the poll would refuse (unknown ticket, wrong secret, expired, tokens
-/// already handed out) is refused here the same way, before the stream starts.
+/// The ticket's changes as Server-Sent Events.
+///
+/// Each event is named by the state (`pending`, `scanned`, `confirmed`, `denied`, `expired`), with
+/// the poll answer (`PollAnswer`) as its data; `confirmed` carries the browser's tokens. The
+/// first event is the state now; the stream ends after `confirmed`, `denied` or `expired`, and
+/// sends a `: keep-alive` comment every 10 s meanwhile. Should the tokens go to a poll instead,
+/// the stream sends one `error` event with an `ErrorBody` (`ticket_used`) and ends.
+///
+/// What the poll would refuse (unknown ticket, wrong secret, expired, tokens already handed out)
+/// is refused here the same way, before the stream starts.
+#[utoipa::path(get, path = "/api/qr-login/{ticket}/events", tag = "qr-login",
+    operation_id = "qr_login_events", security(()),
+    params(
+        ("ticket" = String, Path, description = TICKET),
+        ("poll_secret" = String, Query, description = POLL_SECRET),
+    ),
+    responses(
+        (status = 200, description = "The event stream",
+            content_type = "text/event-stream", body = String,
+            headers(("X-Accel-Buffering" = String, description = "`no`: proxies must pass events on at once"))),
+        PollErrors,
+    ))]
 pub(super) async fn stream(
     State(state): State<AppState>,
     Path(ticket): Path<String>,

@@ -11,41 +11,56 @@ mod events;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use super::auth::tokens::{user_agent, LoginResponse, TokenPair};
+use super::avatars::ImageBytes;
 use super::client_ip::ClientIp;
+use super::openapi::{errors, ApiRouter};
 use super::rate_limit::{QrTicket, Within};
 use crate::error::ApiError;
 use crate::http::AuthUser;
 use crate::services::qr_login::Poll;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/qr-login", post(create))
-        .route("/api/qr-login/{ticket}", get(poll))
-        .route("/api/qr-login/{ticket}/qr.png", get(qr_code))
-        .route("/api/qr-login/{ticket}/scan", post(scan))
-        .route("/api/qr-login/{ticket}/confirm", post(confirm))
-        .route("/api/qr-login/{ticket}/deny", post(deny))
-        .route("/api/qr-login/{ticket}/events", get(events::stream))
+pub fn router() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(poll))
+        .routes(routes!(qr_code))
+        .routes(routes!(scan))
+        .routes(routes!(confirm))
+        .routes(routes!(deny))
+        .routes(routes!(events::stream))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Created {
+    /// 32 letters and digits; public, since it is printed in the code.
     ticket: String,
+    /// The browser's alone: it reads this ticket's state and, once, its tokens. Send it only to
+    /// wxlogin, never put it in the code.
     poll_secret: String,
+    /// Where the ticket's mini-program code is, relative to the server.
+    #[schema(example = "/api/qr-login/0123456789abcdefghijklmnopqrstuv/qr.png")]
     qr_url: String,
+    /// Seconds until the ticket expires (`QR_LOGIN_TTL`).
     expires_in: u64,
 }
 
-/// A new ticket for this browser. What the browser says it is and where it asks from are kept,
-/// for the phone to show before the user confirms.
+errors!(CreateErrors: "rate_limited", "unavailable");
+
+/// A new ticket for this browser.
+///
+/// What the browser says it is and where it asks from are kept, for the phone to show before the
+/// user confirms. Rate-limited per client IP.
+#[utoipa::path(post, path = "/api/qr-login", tag = "qr-login", operation_id = "create_qr_login",
+    security(()),
+    responses((status = 201, description = "The new ticket", body = Created), CreateErrors))]
 async fn create(
     _: Within<QrTicket>,
     State(state): State<AppState>,
@@ -69,7 +84,25 @@ async fn create(
     ))
 }
 
-/// The mini-program code for the ticket. No secret is needed: the ticket is in the image anyway.
+/// The ticket, as a path parameter of the scan-to-login routes.
+const TICKET: &str =
+    "The ticket `POST /api/qr-login` answered; an unknown or malformed one is 404 `not_found`";
+
+errors!(QrCodeErrors:
+    "not_found", "ticket_expired", "qr_page_unpublished", "qr_scene_invalid", "rate_limited",
+    "wechat_token_unavailable", "upstream_busy", "upstream_error", "server_misconfigured",
+    "unavailable");
+
+/// The mini-program code for the ticket, which opens the scan-to-login page.
+///
+/// No secret is needed: the ticket is in the image anyway. WeChat is asked once per ticket.
+#[utoipa::path(get, path = "/api/qr-login/{ticket}/qr.png", tag = "qr-login",
+    operation_id = "qr_login_code", security(()),
+    params(("ticket" = String, Path, description = TICKET)),
+    responses(
+        (status = 200, description = "The code", content((ImageBytes = "image/png"))),
+        QrCodeErrors,
+    ))]
 async fn qr_code(
     State(state): State<AppState>,
     Path(ticket): Path<String>,
@@ -78,23 +111,39 @@ async fn qr_code(
     Ok(([(header::CONTENT_TYPE, "image/png")], png))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ScanAnswer {
     ticket: String,
     browser: BrowserView,
+    /// Seconds until the ticket expires.
     expires_in: u64,
 }
 
 /// The browser that asked for a ticket, as the phone shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct BrowserView {
+    /// What the browser said it is, if anything.
     user_agent: Option<String>,
+    /// Where it asked from, as the rate limits see it.
     ip: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     requested_at: OffsetDateTime,
 }
 
+errors!(ScanErrors:
+    "invalid_token", "mini_program_session_required", "not_found", "ticket_taken",
+    "ticket_expired", "ticket_used", "unavailable");
+
 /// Binds the ticket to the signed-in user and says which browser asked for it.
+///
+/// From a session of the mini program only. Scanning again by the same user answers the same.
+#[utoipa::path(post, path = "/api/qr-login/{ticket}/scan", tag = "qr-login",
+    operation_id = "scan_qr_login",
+    security(("bearer" = [])),
+    params(("ticket" = String, Path, description = TICKET)),
+    responses((status = 200, description = "The ticket is the user's to confirm or deny",
+        body = ScanAnswer), ScanErrors))]
 async fn scan(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -115,19 +164,49 @@ async fn scan(
     }))
 }
 
+/// The ticket's state after the scanner's decision.
+#[derive(Serialize, ToSchema)]
+struct Decided {
+    /// `confirmed` or `denied`.
+    #[schema(example = "confirmed")]
+    state: &'static str,
+}
+
+errors!(DecideErrors:
+    "invalid_token", "mini_program_session_required", "not_found", "ticket_not_scanned",
+    "ticket_taken", "ticket_expired", "ticket_used", "unavailable");
+
+/// The scanner lets the browser in: its next poll or event receives tokens of a new session.
+///
+/// From the session of the mini program that scanned the ticket.
+#[utoipa::path(post, path = "/api/qr-login/{ticket}/confirm", tag = "qr-login",
+    operation_id = "confirm_qr_login",
+    security(("bearer" = [])),
+    params(("ticket" = String, Path, description = TICKET)),
+    responses((status = 200, description = "`{\"state\": \"confirmed\"}`", body = Decided),
+        DecideErrors))]
 async fn confirm(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(ticket): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Decided>, ApiError> {
     decide(&state, auth, &ticket, true).await
 }
 
+/// The scanner turns the browser away: its next poll or event says `denied`.
+///
+/// From the session of the mini program that scanned the ticket.
+#[utoipa::path(post, path = "/api/qr-login/{ticket}/deny", tag = "qr-login",
+    operation_id = "deny_qr_login",
+    security(("bearer" = [])),
+    params(("ticket" = String, Path, description = TICKET)),
+    responses((status = 200, description = "`{\"state\": \"denied\"}`", body = Decided),
+        DecideErrors))]
 async fn deny(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(ticket): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Decided>, ApiError> {
     decide(&state, auth, &ticket, false).await
 }
 
@@ -136,12 +215,14 @@ async fn decide(
     auth: AuthUser,
     ticket: &str,
     confirm: bool,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Decided>, ApiError> {
     let decided = state
         .qr_login
         .decide(ticket, auth.user_id, auth.session_id, confirm)
         .await?;
-    Ok(Json(json!({ "state": decided.as_str() })))
+    Ok(Json(Decided {
+        state: decided.as_str(),
+    }))
 }
 
 /// `?poll_secret=`; a missing one is as wrong as a wrong one.
@@ -150,7 +231,21 @@ struct PollQuery {
     poll_secret: Option<String>,
 }
 
+/// The poll secret, as a query parameter of the poll and the event stream.
+const POLL_SECRET: &str = "The `poll_secret` `POST /api/qr-login` answered; a wrong or missing one is 404 `not_found`, as an unknown ticket";
+
+errors!(PollErrors: "not_found", "ticket_expired", "ticket_used", "unavailable");
+
 /// The ticket's state; on the first answer that finds it confirmed, the browser's tokens too.
+///
+/// The tokens are handed out once: a poll after that is 410 `ticket_used`.
+#[utoipa::path(get, path = "/api/qr-login/{ticket}", tag = "qr-login", operation_id = "poll_qr_login",
+    security(()),
+    params(
+        ("ticket" = String, Path, description = TICKET),
+        ("poll_secret" = String, Query, description = POLL_SECRET),
+    ),
+    responses((status = 200, description = "The ticket's state", body = PollAnswer), PollErrors))]
 async fn poll(
     State(state): State<AppState>,
     Path(ticket): Path<String>,
@@ -162,10 +257,15 @@ async fn poll(
 }
 
 /// The poll answer, which is also each event's data.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct PollAnswer {
+    /// `pending`, `scanned`, `confirmed` or `denied`; on the event stream also `expired`.
+    #[schema(example = "scanned")]
     state: &'static str,
+    /// Seconds until the ticket expires.
     expires_in: u64,
+    /// What `POST /api/auth/login` answers, for a new session of the user who confirmed: only in
+    /// the first answer that finds the ticket confirmed.
     #[serde(skip_serializing_if = "Option::is_none")]
     tokens: Option<LoginResponse>,
     /// Whether the ticket changes no more: confirmed, denied or expired.
