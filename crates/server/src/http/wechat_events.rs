@@ -14,7 +14,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -27,6 +26,7 @@ use utoipa_axum::routes;
 
 use crate::config::{push_aes_key_bytes, PushConfig};
 use crate::error::ApiError;
+use crate::http::extract::ApiBytes;
 use crate::http::openapi::{errors, ApiRouter};
 use crate::services::push_events::{self, Received};
 use crate::state::AppState;
@@ -142,7 +142,8 @@ struct SafeModeMessage {
     encrypt: String,
 }
 
-errors!(ReceiveErrors: "not_found", "invalid_request", "invalid_signature", "unavailable");
+errors!(ReceiveErrors: "not_found", "invalid_request", "invalid_signature",
+    "payload_too_large", "request_timeout", "unavailable");
 
 /// A message WeChat pushes.
 ///
@@ -171,7 +172,7 @@ errors!(ReceiveErrors: "not_found", "invalid_request", "invalid_signature", "una
 async fn receive(
     State(state): State<AppState>,
     signed: Result<Query<Signed>, QueryRejection>,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     let config = push_config(&state)?;
     let signed = query(signed)?;

@@ -101,6 +101,11 @@ async fn plain_mode_messages_are_acknowledged_and_forged_ones_refused(db: PgPool
     assert_error(app.send_push(&foreign).await, 400, "invalid_request").await;
     let not_json = app.push_target(false).sign(&appid, "<xml/>", now(), "5");
     assert_error(app.send_push(&not_json).await, 400, "invalid_request").await;
+    // Too large to be a push message: refused before it is read, in the API's error shape.
+    let oversized = app
+        .push_target(false)
+        .sign(&appid, &"x".repeat(64 * 1024), now(), "6");
+    assert_error(app.send_push(&oversized).await, 413, "payload_too_large").await;
 
     // None of them left a receipt.
     assert_eq!(app.count_rows("wechat_push_receipts").await, 2);

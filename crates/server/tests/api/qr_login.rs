@@ -195,6 +195,12 @@ async fn unknown_tickets_and_wrong_secrets_get_the_same_404(db: PgPool) {
         )
         .await;
     }
+    // A query that cannot be read is a bad request in the API's error shape, not a plain-text one.
+    let twice = app.send(app.http.get(app.url(&format!(
+        "/api/qr-login/{}?poll_secret=a&poll_secret=b",
+        ticket.ticket
+    ))));
+    assert_error(twice.await, 400, "invalid_request").await;
     // The right secret reads the state.
     let pending = app
         .poll_ticket(&ticket.ticket, Some(&ticket.poll_secret))

@@ -15,7 +15,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderName;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
@@ -23,6 +23,7 @@ use serde_json::json;
 
 use super::{PollAnswer, PollErrors, PollQuery, POLL_SECRET, TICKET};
 use crate::error::ApiError;
+use crate::http::extract::ApiQuery;
 use crate::services::qr_login::QrLoginError;
 use crate::state::AppState;
 
@@ -77,7 +78,7 @@ enum Next {
 pub(super) async fn stream(
     State(state): State<AppState>,
     Path(ticket): Path<String>,
-    Query(query): Query<PollQuery>,
+    ApiQuery(query): ApiQuery<PollQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let poll_secret = query.poll_secret.unwrap_or_default();
     let now = state.qr_login.poll(&ticket, &poll_secret).await?;

@@ -8,7 +8,7 @@
 
 mod events;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -20,6 +20,7 @@ use utoipa_axum::routes;
 use super::auth::tokens::{user_agent, LoginResponse, TokenPair};
 use super::avatars::ImageBytes;
 use super::client_ip::ClientIp;
+use super::extract::ApiQuery;
 use super::openapi::{errors, ApiRouter};
 use super::rate_limit::{QrTicket, Within};
 use crate::error::ApiError;
@@ -234,7 +235,8 @@ struct PollQuery {
 /// The poll secret, as a query parameter of the poll and the event stream.
 const POLL_SECRET: &str = "The `poll_secret` `POST /api/qr-login` answered; a wrong or missing one is 404 `not_found`, as an unknown ticket";
 
-errors!(PollErrors: "not_found", "ticket_expired", "ticket_used", "unavailable");
+errors!(PollErrors:
+    "invalid_request", "not_found", "ticket_expired", "ticket_used", "unavailable");
 
 /// The ticket's state; on the first answer that finds it confirmed, the browser's tokens too.
 ///
@@ -249,7 +251,7 @@ errors!(PollErrors: "not_found", "ticket_expired", "ticket_used", "unavailable")
 async fn poll(
     State(state): State<AppState>,
     Path(ticket): Path<String>,
-    Query(query): Query<PollQuery>,
+    ApiQuery(query): ApiQuery<PollQuery>,
 ) -> Result<Json<PollAnswer>, ApiError> {
     let secret = query.poll_secret.unwrap_or_default();
     let poll = state.qr_login.poll(&ticket, &secret).await?;
