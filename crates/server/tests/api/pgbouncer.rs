@@ -189,13 +189,17 @@ impl PgBouncer {
         let url = reqwest::Url::parse(direct_url).unwrap();
         let dir = empty_dir();
         let port = free_port();
-        let password = url
-            .password()
-            .map(|password| format!(" password={password}"))
-            .unwrap_or_default();
+        // The server login's password, where the test database has one (the embedded Postgres
+        // does): PgBouncer uses the one in the database line only together with `user=`, and
+        // otherwise the auth file's, so it goes in both.
+        let password = url.password().unwrap_or_default().to_owned();
+        let server_login = match password.as_str() {
+            "" => String::new(),
+            password => format!(" user={} password={password}", url.username()),
+        };
         let config = format!(
             "[databases]\n\
-             * = host={host} port={pg_port}{password}\n\
+             * = host={host} port={pg_port}{server_login}\n\
              [pgbouncer]\n\
              listen_addr = 127.0.0.1\n\
              listen_port = {port}\n\
@@ -212,7 +216,7 @@ impl PgBouncer {
         std::fs::write(dir.join("pgbouncer.ini"), config).unwrap();
         std::fs::write(
             dir.join("users.txt"),
-            format!("\"{}\" \"\"\n", url.username()),
+            format!("\"{}\" \"{password}\"\n", url.username()),
         )
         .unwrap();
         let mut command = Command::new(binary);
