@@ -81,26 +81,28 @@ pub fn build_state(config: &Config, db: PgPool) -> Result<AppState, reqwest::Err
         .with_audience(&config.token_audience),
     );
     let platform_tokens = Arc::new(PlatformTokens::new(db.clone()));
+    let sessions = Arc::new(Sessions::new(
+        db.clone(),
+        session_cache,
+        RefreshBudget {
+            per_window: config.session_refreshes_per_minute,
+            window: Duration::from_secs(60),
+        },
+    ));
     Ok(AppState::new(Services {
         qr_login: QrLogin::new(
             db.clone(),
             config.qr_login.clone(),
             wechat.clone(),
             platform_tokens.clone(),
+            sessions.clone(),
             tokens.clone(),
             config.refresh_token_ttl,
         ),
         cors_allowed_origins: config.cors_allowed_origins.clone(),
         wechat,
         tokens,
-        sessions: Arc::new(Sessions::new(
-            db.clone(),
-            session_cache,
-            RefreshBudget {
-                per_window: config.session_refreshes_per_minute,
-                window: Duration::from_secs(60),
-            },
-        )),
+        sessions,
         platform_tokens,
         session_keys: SessionKeys::new(
             db.clone(),

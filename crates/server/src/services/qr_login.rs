@@ -18,12 +18,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::access_token::{PlatformError, PlatformTokens};
+use super::sessions::Sessions;
 use crate::config::QrLoginConfig;
 use crate::db::Db;
 use crate::domain::{PollSecret, RefreshToken, Ticket};
 use crate::storage::login::NewSession;
 use crate::storage::qr_login_tickets::{self, Browser, NewTicket, TicketRow};
-use crate::storage::sessions;
 use crate::storage::users::{self, User};
 use crate::tokens::{AccessTokens, IssuedToken, TokenSubject};
 use crate::wechat::wxacode::CodeRequest;
@@ -144,6 +144,7 @@ pub struct QrLogin {
     config: QrLoginConfig,
     wechat: WechatClient,
     platform_tokens: Arc<PlatformTokens>,
+    sessions: Arc<Sessions>,
     tokens: Arc<AccessTokens>,
     refresh_token_ttl: Duration,
 }
@@ -154,6 +155,7 @@ impl QrLogin {
         config: QrLoginConfig,
         wechat: WechatClient,
         platform_tokens: Arc<PlatformTokens>,
+        sessions: Arc<Sessions>,
         tokens: Arc<AccessTokens>,
         refresh_token_ttl: Duration,
     ) -> Self {
@@ -163,6 +165,7 @@ impl QrLogin {
             config,
             wechat,
             platform_tokens,
+            sessions,
             tokens,
             refresh_token_ttl,
         }
@@ -309,7 +312,7 @@ impl QrLogin {
     /// Refuses a browser's session: otherwise whoever holds one could approve further browsers
     /// without the phone, and keep access after the user ends the first.
     async fn require_mini_program(&self, session_id: Uuid) -> Result<(), QrLoginError> {
-        if sessions::is_from_mini_program(&self.db, session_id).await? {
+        if self.sessions.is_from_mini_program(session_id).await? {
             Ok(())
         } else {
             Err(QrLoginError::NotMiniProgram)
@@ -384,17 +387,18 @@ impl QrLogin {
         let Some(handed) = qr_login_tickets::hand_out(&mut tx, ticket, session_id).await? else {
             return Ok(None);
         };
-        sessions::open_from_qr_login(
-            &mut *tx,
-            handed.user_id,
-            &NewSession {
-                id: session_id,
-                user_agent: handed.browser_user_agent.as_deref(),
-                refresh_token_hash: &refresh_token.hash(),
-                expires_at,
-            },
-        )
-        .await?;
+        self.sessions
+            .open_for_browser(
+                &mut tx,
+                handed.user_id,
+                &NewSession {
+                    id: session_id,
+                    user_agent: handed.browser_user_agent.as_deref(),
+                    refresh_token_hash: &refresh_token.hash(),
+                    expires_at,
+                },
+            )
+            .await?;
         // The user's row goes with their tickets (ON DELETE CASCADE), so it is there.
         let user = users::find_by_id(&mut *tx, handed.user_id)
             .await?

@@ -6,12 +6,13 @@
 //! the sessions list, and a refresh token replayed after its grace period. Each marks the session
 //! revoked in this instance's cache at once; other instances learn it within the cache TTL.
 
+use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use super::session_cache::{SessionCache, SessionOf};
 use crate::db::Db;
 use crate::domain::RefreshTokenHash;
-use crate::storage::login::{self, LoginIdentity, LoginRecord};
+use crate::storage::login::{self, LoginIdentity, LoginRecord, NewSession};
 use crate::storage::sessions::{self, RefreshBudget, Rotation, SessionRow, Successor};
 
 pub struct Sessions {
@@ -33,6 +34,23 @@ impl Sessions {
     /// token, in one statement.
     pub async fn open(&self, login: &LoginIdentity<'_>) -> Result<LoginRecord, sqlx::Error> {
         login::record(&self.db, login).await
+    }
+
+    /// Opens a browser's session for `user_id` and its first refresh token, in `tx`: the
+    /// scan-to-login hand-out, which commits it together with the ticket it uses up.
+    pub async fn open_for_browser(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        user_id: Uuid,
+        session: &NewSession<'_>,
+    ) -> Result<(), sqlx::Error> {
+        sessions::open_from_qr_login(&mut **tx, user_id, session).await
+    }
+
+    /// Whether `session_id` began with a login in the mini program, rather than in a browser by
+    /// scan-to-login.
+    pub async fn is_from_mini_program(&self, session_id: Uuid) -> Result<bool, sqlx::Error> {
+        sessions::is_from_mini_program(&self.db, session_id).await
     }
 
     /// Uses up `presented` and stores `successor`, within the session's refresh budget. A replay

@@ -230,10 +230,7 @@ async fn scan_confirm_and_deny_need_a_valid_token(db: PgPool) {
         )
         .await;
     }
-    let poll = app
-        .poll_ticket(&ticket.ticket, Some(&ticket.poll_secret))
-        .await;
-    assert_eq!(poll.json::<Value>().await.unwrap()["state"], "pending");
+    assert_eq!(app.ticket_state(&ticket).await, "pending");
 }
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
@@ -276,10 +273,7 @@ async fn a_scan_shows_the_browser_and_binds_the_ticket_to_the_scanner(db: PgPool
         )
         .await;
     }
-    let poll = app
-        .poll_ticket(&ticket.ticket, Some(&ticket.poll_secret))
-        .await;
-    assert_eq!(poll.json::<Value>().await.unwrap()["state"], "scanned");
+    assert_eq!(app.ticket_state(&ticket).await, "scanned");
 }
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
@@ -314,10 +308,7 @@ async fn nothing_is_decided_before_a_scan_or_after_a_decision(db: PgPool) {
         )
         .await;
     }
-    let poll = app
-        .poll_ticket(&ticket.ticket, Some(&ticket.poll_secret))
-        .await;
-    assert_eq!(poll.json::<Value>().await.unwrap()["state"], "denied");
+    assert_eq!(app.ticket_state(&ticket).await, "denied");
     assert_eq!(app.session_count().await, 1);
 }
 
@@ -676,8 +667,7 @@ async fn a_browser_session_cannot_use_the_session_key_nor_approve_browsers(db: P
         )
         .await;
     }
-    let poll = app.poll_ticket(&next.ticket, Some(&next.poll_secret)).await;
-    assert_eq!(poll.json::<Value>().await.unwrap()["state"], "pending");
+    assert_eq!(app.ticket_state(&next).await, "pending");
     // The mini program's own session still uses it.
     let checked = app.get_bearer("/api/auth/session-key", &phone_token).await;
     assert_eq!(

@@ -56,6 +56,16 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// The state a poll with the ticket's own secret reads; asserts 200.
+    pub async fn ticket_state(&self, ticket: &Ticket) -> String {
+        let poll = self
+            .poll_ticket(&ticket.ticket, Some(&ticket.poll_secret))
+            .await;
+        assert_eq!(poll.status(), 200);
+        let body: Value = poll.json().await.unwrap();
+        body["state"].as_str().expect("state").to_owned()
+    }
+
     /// `POST /api/qr-login/{ticket}/{step}` (scan, confirm or deny) with `token`.
     pub async fn ticket_step(&self, ticket: &str, step: &str, token: &str) -> reqwest::Response {
         self.post_bearer(&format!("/api/qr-login/{ticket}/{step}"), token)
