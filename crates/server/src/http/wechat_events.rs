@@ -14,8 +14,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
@@ -26,7 +25,7 @@ use utoipa_axum::routes;
 
 use crate::config::{push_aes_key_bytes, PushConfig};
 use crate::error::ApiError;
-use crate::http::extract::ApiBytes;
+use crate::http::extract::{ApiBytes, ApiQuery};
 use crate::http::openapi::{errors, ApiRouter};
 use crate::services::push_events::{self, Received};
 use crate::state::AppState;
@@ -48,12 +47,6 @@ struct Signed {
     nonce: String,
     msg_signature: Option<String>,
     echostr: Option<String>,
-}
-
-fn query(signed: Result<Query<Signed>, QueryRejection>) -> Result<Signed, ApiError> {
-    signed
-        .map(|Query(signed)| signed)
-        .map_err(|rejection| ApiError::InvalidRequest(rejection.body_text()))
 }
 
 fn push_config(state: &AppState) -> Result<&PushConfig, ApiError> {
@@ -86,10 +79,12 @@ errors!(VerifyUrlErrors: "not_found", "invalid_request", "invalid_signature");
     ))]
 async fn verify_url(
     State(state): State<AppState>,
-    signed: Result<Query<Signed>, QueryRejection>,
+    // Read after the configuration check, so that an unconfigured endpoint is a 404 whatever
+    // its query.
+    signed: Result<ApiQuery<Signed>, ApiError>,
 ) -> Result<Response, ApiError> {
     let config = push_config(&state)?;
-    let signed = query(signed)?;
+    let ApiQuery(signed) = signed?;
     check_request_signature(config, &signed)?;
     let echostr = signed
         .echostr
@@ -171,11 +166,13 @@ errors!(ReceiveErrors: "not_found", "invalid_request", "invalid_signature",
     ))]
 async fn receive(
     State(state): State<AppState>,
-    signed: Result<Query<Signed>, QueryRejection>,
+    // Read after the configuration check, so that an unconfigured endpoint is a 404 whatever
+    // its query.
+    signed: Result<ApiQuery<Signed>, ApiError>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     let config = push_config(&state)?;
-    let signed = query(signed)?;
+    let ApiQuery(signed) = signed?;
     let message = match &config.aes_key {
         None => {
             check_request_signature(config, &signed)?;

@@ -56,6 +56,10 @@ async fn the_url_check_echoes_echostr_only_when_signed_with_our_token(db: PgPool
     ] {
         assert_error(verify_url(&app, &query).await, 401, "invalid_signature").await;
     }
+    // A query that cannot be read at all is a bad request, in the API's error shape.
+    let mut twice = target.verification_query(now(), "1234567", "echo");
+    twice.push(("nonce".to_owned(), "7654321".to_owned()));
+    assert_error(verify_url(&app, &twice).await, 400, "invalid_request").await;
 }
 
 #[sqlx::test(migrator = "wxlogin_server::MIGRATOR")]
